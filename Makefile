@@ -63,8 +63,13 @@ $(BUILD)/%.o: %.c | $(XDP_SKEL)
 $(BUILD)/rumorctl: $(RUMORCTL_OBJS) $(CORE_OBJS)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
 
-$(BUILD)/selftests/unit/%: $(BUILD)/selftests/unit/%.o $(CORE_OBJS)
-	$(CC) $(USER_CFLAGS) -o $@ $^
+# Unit tests compile the core themselves, under the sanitizers.
+UNIT_CFLAGS := $(filter-out -MMD -MP,$(USER_CFLAGS)) -pthread \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+$(BUILD)/selftests/unit/%: selftests/unit/%.c $(CORE_SRCS) $(wildcard core/*.h selftests/lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS)
 
 $(BUILD)/selftests/xdp/%: $(BUILD)/selftests/xdp/%.o $(CORE_OBJS)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)

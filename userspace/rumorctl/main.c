@@ -28,7 +28,7 @@ static const struct subcommand {
 	{ "peer", cmd_peer, "peer { add | del } ADDR[:PORT]" },
 	{ "broadcast", cmd_broadcast, "broadcast { PAYLOAD | file FILE }" },
 	{ "monitor", cmd_monitor,
-	  "monitor [count N] [timeout SECONDS] [hex]" },
+	  "monitor [count N] [timeout SECONDS] [hex] [ready FILE]" },
 	{ "show", cmd_show, "show [ peers | stats ]" },
 	{ "xdp", cmd_xdp,
 	  "xdp { attach dev IFNAME [port PORT] [mode { native | skb }] |\n"

@@ -122,6 +122,7 @@ enum rumor_stats_attr {
 	RUMOR_STATS_A_RX_BYTES,
 	RUMOR_STATS_A_RX_QUEUE_FULL,	/* dropped: receive queue at its bound */
 	RUMOR_STATS_A_RX_UNKNOWN_PEER,	/* dropped: sender is not a peer */
+	RUMOR_STATS_A_RX_NOMEM,		/* dropped: no memory to process it */
 	RUMOR_STATS_A_RX_TRUNCATED,	/* malformed, by reason: */
 	RUMOR_STATS_A_RX_BAD_MAGIC,
 	RUMOR_STATS_A_RX_BAD_VERSION,

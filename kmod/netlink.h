@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The generic netlink family "rumor"; include/uapi/linux/rumor.h
+ * documents every command and attribute.
+ */
+#ifndef _RUMOR_NETLINK_H
+#define _RUMOR_NETLINK_H
+
+struct rumor_instance;
+struct rumor_peer;
+struct rumor_msg;
+
+int rumor_netlink_init(void);
+void rumor_netlink_uninit(void);
+int rumor_netlink_deliver(struct rumor_instance *inst,
+			  const struct rumor_peer *from,
+			  const struct rumor_msg *msg);
+
+#endif /* _RUMOR_NETLINK_H */
