@@ -31,8 +31,8 @@ static const struct subcommand {
 	  "monitor [count N] [timeout SECONDS] [hex] [ready FILE]" },
 	{ "show", cmd_show, "show [ peers | stats ]" },
 	{ "xdp", cmd_xdp,
-	  "xdp { attach dev IFNAME [port PORT] [mode { native | skb }] |\n"
-	  "              detach dev IFNAME | stats }" },
+	  "xdp { attach dev IFNAME [port PORT] [mode { native | skb }]\n"
+	  "                [max-origins N] | detach dev IFNAME | stats }" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -1,0 +1,791 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The XDP program on the running kernel, through BPF_PROG_TEST_RUN: packets
+ * crafted here, the verdict and every counter checked after each one.
+ *
+ * The skeleton is loaded once, without pinning, with a port other than the
+ * default so that the rodata configuration is exercised; each case starts
+ * from zeroed counters and an empty origin table. Needs root (skips
+ * otherwise, exit 4) and a kernel with XDP (skips without).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/udp.h>
+#include <linux/rumor.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "../lib/ktap.h"
+#include "../../bpf/rumor_xdp.h"
+#include "bpf/rumor_xdp.skel.h"
+#include "wire.h"
+#include "window.h"
+
+/* Not the default port, so a packet to the default port must be ignored. */
+#define TEST_PORT	17866
+
+#define ORIGIN		0x0123456789abcdefULL
+#define SENDER		0x5555aaaa5555aaaaULL
+
+static struct rumor_xdp *skel;
+static const char *skip_reason;
+static int nr_cpus;
+
+/* ---- packets ---- */
+
+struct pkt {
+	uint8_t data[1024];
+	size_t len;
+};
+
+/* How to wrap a rumor message; zeroes give IPv4/UDP to TEST_PORT. */
+struct shape {
+	int family;		/* 4 or 6; 0 means 4 */
+	int vlans;		/* tags: the outer one 802.1ad when two or more */
+	uint16_t ethertype;	/* overrides the IP ethertype (e.g. ARP) */
+	int ip_opt_words;	/* IPv4 options, 32-bit words */
+	uint16_t frag_off;	/* IPv4 frag_off, host order */
+	int v6_ext;		/* IPv6 destination options headers */
+	bool v6_frag;		/* an IPv6 fragment header before UDP */
+	uint8_t l4;		/* IP protocol; 0 means UDP */
+	uint16_t sport, dport;	/* 0 means TEST_PORT */
+	int udp_len;		/* overrides the UDP length field when not 0 */
+	size_t trailer;		/* bytes after the IP packet, as padding */
+};
+
+static const struct shape V4 = { .family = 4 };
+static const struct shape V6 = { .family = 6 };
+
+static void put(struct pkt *p, const void *d, size_t n)
+{
+	if (p->len + n > sizeof(p->data))
+		abort();
+	memcpy(p->data + p->len, d, n);
+	p->len += n;
+}
+
+static void put16(struct pkt *p, uint16_t host)
+{
+	uint16_t be = htons(host);
+
+	put(p, &be, 2);
+}
+
+/*
+ * Ethernet, VLAN tags, IP, and a UDP header followed by @msg. For other
+ * protocols (l4) the same bytes follow the IP header, ports where UDP has
+ * them, so a parser that ignores the protocol would take them for rumor.
+ */
+static void build(struct pkt *p, const struct shape *s, const void *msg,
+		  size_t msg_len)
+{
+	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
+	size_t l4_len = sizeof(struct udphdr) + msg_len;
+	uint8_t l4 = s->l4 ? s->l4 : IPPROTO_UDP;
+	bool v6 = s->family == 6;
+	struct udphdr udph = {
+		.source = htons(s->sport ? s->sport : 40000),
+		.dest = htons(s->dport ? s->dport : TEST_PORT),
+		.len = htons(s->udp_len ? (uint16_t)s->udp_len : (uint16_t)l4_len),
+	};
+	uint8_t trailer[256];
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	put(p, macs, sizeof(macs));
+	for (i = 0; i < s->vlans; i++) {
+		put16(p, i == 0 && s->vlans > 1 ? ETH_P_8021AD : ETH_P_8021Q);
+		put16(p, (uint16_t)(100 + i));	/* TCI: VLAN id */
+	}
+	put16(p, s->ethertype ? s->ethertype : v6 ? ETH_P_IPV6 : ETH_P_IP);
+
+	if (!v6) {
+		struct iphdr iph = {
+			.version = 4,
+			.ihl = (uint8_t)(5 + s->ip_opt_words),
+			.ttl = 64,
+			.protocol = l4,
+			.frag_off = htons(s->frag_off),
+			.saddr = htonl(0x0a000001),
+			.daddr = htonl(0x0a000002),
+		};
+		uint8_t nops[40];
+
+		iph.tot_len = htons((uint16_t)(iph.ihl * 4 + l4_len));
+		put(p, &iph, sizeof(iph));
+		memset(nops, 1, sizeof(nops));	/* IPOPT_NOOP */
+		put(p, nops, (size_t)s->ip_opt_words * 4);
+	} else {
+		struct ipv6hdr ip6h = {
+			.version = 6,
+			.hop_limit = 64,
+		};
+		size_t ext_len = 0;
+		uint8_t next = l4;
+
+		for (i = 0; i < s->v6_ext; i++)
+			ext_len += 8 * (size_t)(1 + i % 2);
+		if (s->v6_frag)
+			ext_len += 8;
+		ip6h.payload_len = htons((uint16_t)(ext_len + l4_len));
+		if (s->v6_frag)
+			next = IPPROTO_FRAGMENT;
+		ip6h.nexthdr = s->v6_ext ? IPPROTO_DSTOPTS : next;
+		ip6h.saddr.s6_addr[0] = ip6h.daddr.s6_addr[0] = 0xfd;
+		ip6h.saddr.s6_addr[15] = 1;
+		ip6h.daddr.s6_addr[15] = 2;
+		put(p, &ip6h, sizeof(ip6h));
+		/* Destination options of 8 and 16 bytes in turn, PadN inside. */
+		for (i = 0; i < s->v6_ext; i++) {
+			uint8_t opt[16] = { 0 };
+			size_t n = 8 * (size_t)(1 + i % 2);
+
+			opt[0] = i + 1 < s->v6_ext ? IPPROTO_DSTOPTS : next;
+			opt[1] = (uint8_t)(i % 2);
+			opt[2] = 1;			/* PadN */
+			opt[3] = (uint8_t)(n - 4);
+			put(p, opt, n);
+		}
+		if (s->v6_frag) {
+			/* First fragment, more to come. */
+			uint8_t frag[8] = { l4, 0, 0, 1, 0, 0, 0x12, 0x34 };
+
+			put(p, frag, sizeof(frag));
+		}
+	}
+	put(p, &udph, sizeof(udph));
+	put(p, msg, msg_len);
+	memset(trailer, 0xee, sizeof(trailer));
+	put(p, trailer, s->trailer);
+}
+
+/* A GOSSIP message with an 8-byte payload; returns its length. */
+static size_t gossip(uint8_t *msg, uint64_t origin, uint64_t seq)
+{
+	int hlen = rumor_wire_put_gossip_hdr(msg, 64, SENDER, 3, origin, seq, 8);
+
+	if (hlen < 0)
+		abort();
+	memcpy(msg + hlen, "payload!", 8);
+	return (size_t)hlen + 8;
+}
+
+/* The program's verdict on @p, or -1 if the test run itself failed. */
+static int run(const struct pkt *p)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = p->data,
+		.data_size_in = (__u32)p->len,
+		.repeat = 1,
+	);
+	int err;
+
+	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.rumor_xdp), &o);
+	if (err) {
+		KTAP_REPORT("BPF_PROG_TEST_RUN: %s", strerror(-err));
+		return -1;
+	}
+	return (int)o.retval;
+}
+
+static int send_gossip(const struct shape *s, uint64_t origin, uint64_t seq)
+{
+	uint8_t msg[64];
+	struct pkt p;
+
+	build(&p, s, msg, gossip(msg, origin, seq));
+	return run(&p);
+}
+
+/* ---- maps ---- */
+
+static int read_stats(struct rumor_xdp_stats *sum)
+{
+	struct rumor_xdp_stats *percpu;
+	__u32 key = 0;
+	int cpu, err;
+
+	percpu = calloc((size_t)nr_cpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	err = bpf_map__lookup_elem(skel->maps.stats, &key, sizeof(key), percpu,
+				   (size_t)nr_cpus * sizeof(*percpu), 0);
+	memset(sum, 0, sizeof(*sum));
+	for (cpu = 0; !err && cpu < nr_cpus; cpu++) {
+#define ADD(f) sum->f += percpu[cpu].f;
+		RUMOR_XDP_STATS_FIELDS(ADD)
+#undef ADD
+	}
+	free(percpu);
+	return err;
+}
+
+static int count_origins(void)
+{
+	__u64 key, next;
+	int n = 0, err;
+
+	err = bpf_map__get_next_key(skel->maps.origins, NULL, &next, sizeof(next));
+	while (!err) {
+		n++;
+		key = next;
+		err = bpf_map__get_next_key(skel->maps.origins, &key, &next,
+					    sizeof(next));
+	}
+	return n;
+}
+
+/* Zero the counters and empty the origin table. */
+static int reset(void)
+{
+	struct rumor_xdp_stats *zero;
+	__u64 key;
+	__u32 k0 = 0;
+	int err;
+
+	zero = calloc((size_t)nr_cpus, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	err = bpf_map__update_elem(skel->maps.stats, &k0, sizeof(k0), zero,
+				   (size_t)nr_cpus * sizeof(*zero), BPF_ANY);
+	free(zero);
+	if (err)
+		return err;
+	while (!bpf_map__get_next_key(skel->maps.origins, NULL, &key, sizeof(key)))
+		if (bpf_map__delete_elem(skel->maps.origins, &key, sizeof(key), 0))
+			return -EIO;
+	return 0;
+}
+
+/* Counters that differ from @want, each reported; 0 when all agree. */
+static int stats_mismatches(const struct rumor_xdp_stats *want)
+{
+	struct rumor_xdp_stats got;
+	int bad = 0;
+
+	if (read_stats(&got)) {
+		printf("# cannot read the stats map\n");
+		return 1;
+	}
+#define CMP(f)								\
+	if (got.f != want->f) {						\
+		printf("#   " #f ": got %llu, want %llu\n",		\
+		       (unsigned long long)got.f,			\
+		       (unsigned long long)want->f);			\
+		bad++;							\
+	}
+	RUMOR_XDP_STATS_FIELDS(CMP)
+#undef CMP
+	return bad;
+}
+
+#define EXPECT_STATS(...) do {						\
+	struct rumor_xdp_stats _want = { __VA_ARGS__ };			\
+	EXPECT_EQ(stats_mismatches(&_want), 0);				\
+} while (0)
+
+#define SETUP() do {							\
+	if (skip_reason)						\
+		KTAP_SKIP(skip_reason);					\
+	ASSERT_TRUE(skel != NULL);					\
+	ASSERT_EQ(reset(), 0);						\
+} while (0)
+
+/* ---- well-formed GOSSIP ---- */
+
+static void test_ipv4_gossip_new_passes(void)
+{
+	SETUP();
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, 1), XDP_PASS);
+	EXPECT_STATS(.rumor_packets = 1, .gossip_passed = 1,
+		     .origins_inserted = 1);
+	EXPECT_EQ(count_origins(), 1);
+}
+
+static void test_ipv4_gossip_duplicate_drops(void)
+{
+	SETUP();
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, 1), XDP_DROP);
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, 2), XDP_PASS);
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, 1), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 4, .gossip_passed = 2,
+		     .gossip_duplicate = 2, .origins_inserted = 1);
+	EXPECT_EQ(count_origins(), 1);
+}
+
+/* ihl > 5: UDP starts after the options, not at 20 bytes. */
+static void test_ipv4_options_honoured(void)
+{
+	struct shape s = { .family = 4, .ip_opt_words = 3 };
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 7), XDP_PASS);
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 7), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 2, .gossip_passed = 1,
+		     .gossip_duplicate = 1, .origins_inserted = 1);
+}
+
+/* Ethernet padding after the datagram: the UDP length rules, not the frame. */
+static void test_ipv4_trailer_ignored(void)
+{
+	struct shape s = { .family = 4, .trailer = 18 };
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 2, .gossip_passed = 1,
+		     .gossip_duplicate = 1, .origins_inserted = 1);
+}
+
+static void test_ipv6_gossip_new_then_duplicate(void)
+{
+	SETUP();
+	EXPECT_EQ(send_gossip(&V6, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&V6, ORIGIN, 1), XDP_DROP);
+	/* One window per origin, whatever the address family. */
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, 1), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 3, .gossip_passed = 1,
+		     .gossip_duplicate = 2, .origins_inserted = 1);
+}
+
+static void test_ipv6_extension_headers_walked(void)
+{
+	struct shape s = { .family = 6, .v6_ext = 2 };
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_DROP);
+	s.v6_ext = RUMOR_XDP_MAX_IPV6_EXT;
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 3, .gossip_passed = 1,
+		     .gossip_duplicate = 2, .origins_inserted = 1);
+	/* Beyond the bound: not looked at. */
+	s.v6_ext = RUMOR_XDP_MAX_IPV6_EXT + 1;
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
+	EXPECT_STATS(.rumor_packets = 3, .gossip_passed = 1,
+		     .gossip_duplicate = 2, .origins_inserted = 1);
+}
+
+static void test_ipv6_fragment_passes_untouched(void)
+{
+	struct shape s = { .family = 6, .v6_frag = true };
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
+	EXPECT_STATS(.rumor_packets = 0);
+	EXPECT_EQ(count_origins(), 0);
+}
+
+static void test_ipv4_fragment_passes_untouched(void)
+{
+	struct shape first = { .family = 4, .frag_off = 0x2000 };	/* MF */
+	struct shape later = { .family = 4, .frag_off = 185 };	/* offset */
+	struct shape df = { .family = 4, .frag_off = 0x4000 };	/* DF only */
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&first, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&first, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&later, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&later, ORIGIN, 1), XDP_PASS);
+	EXPECT_STATS(.rumor_packets = 0);
+	EXPECT_EQ(count_origins(), 0);
+	/* Don't-fragment is not a fragment. */
+	EXPECT_EQ(send_gossip(&df, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&df, ORIGIN, 1), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 2, .gossip_passed = 1,
+		     .gossip_duplicate = 1, .origins_inserted = 1);
+}
+
+static void test_vlan_8021q(void)
+{
+	struct shape s4 = { .family = 4, .vlans = 1 };
+	struct shape s6 = { .family = 6, .vlans = 1 };
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&s4, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&s4, ORIGIN, 1), XDP_DROP);
+	EXPECT_EQ(send_gossip(&s6, ORIGIN, 2), XDP_PASS);
+	EXPECT_EQ(send_gossip(&s6, ORIGIN, 2), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 4, .gossip_passed = 2,
+		     .gossip_duplicate = 2, .origins_inserted = 1);
+}
+
+static void test_vlan_qinq(void)
+{
+	struct shape s = { .family = 4, .vlans = 2 };
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 2, .gossip_passed = 1,
+		     .gossip_duplicate = 1, .origins_inserted = 1);
+}
+
+static void test_vlan_three_tags_pass_untouched(void)
+{
+	struct shape s = { .family = 4, .vlans = RUMOR_XDP_MAX_VLAN + 1 };
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
+	EXPECT_STATS(.rumor_packets = 0);
+}
+
+/* ---- not rumor: passes, counts nothing ---- */
+
+static void test_not_rumor_passes_untouched(void)
+{
+	const struct shape shapes[] = {
+		{ .family = 4, .dport = 53 },			/* other port */
+		{ .family = 4, .sport = TEST_PORT, .dport = 40000 }, /* reply */
+		{ .family = 6, .dport = 53 },
+		{ .family = 4, .l4 = IPPROTO_TCP },		/* TCP, same port */
+		{ .family = 4, .l4 = IPPROTO_ICMP },
+		{ .family = 6, .l4 = IPPROTO_ICMPV6 },
+		{ .family = 6, .l4 = IPPROTO_TCP },
+		{ .family = 4, .ethertype = ETH_P_ARP },	/* IP-like bytes */
+		{ .family = 4, .ethertype = 0x88b5 },		/* experimental */
+	};
+	size_t i;
+
+	SETUP();
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		/* Twice: a duplicate of a rumor would be dropped. */
+		EXPECT_EQ(send_gossip(&shapes[i], ORIGIN, 1), XDP_PASS);
+		EXPECT_EQ(send_gossip(&shapes[i], ORIGIN, 1), XDP_PASS);
+	}
+	EXPECT_STATS(.rumor_packets = 0);
+	EXPECT_EQ(count_origins(), 0);
+}
+
+/* Loaded with TEST_PORT: the default port is not rumor here. */
+static void test_port_comes_from_rodata(void)
+{
+	struct shape dflt = { .family = 4, .dport = RUMOR_DEFAULT_PORT };
+
+	SETUP();
+	EXPECT_EQ(skel->rodata->rumor_xdp_config.port, TEST_PORT);
+	EXPECT_EQ(send_gossip(&dflt, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&dflt, ORIGIN, 1), XDP_PASS);
+	EXPECT_STATS(.rumor_packets = 0);
+}
+
+/* ---- malformed: dropped, counted by reason, nothing marked ---- */
+
+typedef void (*mutate_fn)(uint8_t *msg, size_t *len);
+
+/*
+ * A GOSSIP (ORIGIN, 5) spoiled by @mutate must be dropped and counted at
+ * @field only; the origin table must stay empty, so the well-formed message
+ * still passes afterwards.
+ */
+static void check_malformed(const struct shape *s, mutate_fn mutate,
+			    size_t field)
+{
+	struct rumor_xdp_stats want = { .rumor_packets = 1 };
+	uint8_t msg[64];
+	size_t len = gossip(msg, ORIGIN, 5);
+	struct pkt p;
+
+	mutate(msg, &len);
+	build(&p, s, msg, len);
+	EXPECT_EQ(run(&p), XDP_DROP);
+	*(__u64 *)((char *)&want + field) = 1;
+	EXPECT_EQ(stats_mismatches(&want), 0);
+	EXPECT_EQ(count_origins(), 0);
+	EXPECT_EQ(send_gossip(s, ORIGIN, 5), XDP_PASS);
+}
+
+static void set_len(uint8_t *msg, size_t v)
+{
+	uint16_t be = htons((uint16_t)v);
+
+	memcpy(msg + offsetof(struct rumor_wire_hdr, len), &be, 2);
+}
+
+#define MALFORMED(name, field, ...)					\
+static void mutate_##name(uint8_t *msg, size_t *len)			\
+{									\
+	(void)msg;							\
+	(void)len;							\
+	__VA_ARGS__;							\
+}									\
+static void test_malformed_##name(void)					\
+{									\
+	SETUP();							\
+	check_malformed(&V4, mutate_##name,				\
+			offsetof(struct rumor_xdp_stats, field));	\
+	ASSERT_EQ(reset(), 0);						\
+	check_malformed(&V6, mutate_##name,				\
+			offsetof(struct rumor_xdp_stats, field));	\
+}
+
+/* The datagram ends inside the common header (and so does the packet). */
+MALFORMED(truncated_header, malformed_truncated, *len = 10)
+MALFORMED(bad_magic, malformed_bad_magic, msg[0] = 'X')
+MALFORMED(bad_version, malformed_bad_version,
+	  msg[offsetof(struct rumor_wire_hdr, version)] = RUMOR_WIRE_VERSION + 1)
+MALFORMED(bad_flags, malformed_bad_flags,
+	  msg[offsetof(struct rumor_wire_hdr, flags)] = 0x80)
+MALFORMED(bad_type, malformed_bad_type,
+	  msg[offsetof(struct rumor_wire_hdr, type)] = 0x7f)
+/* The length field claims more than the packet carries. */
+MALFORMED(length_beyond_packet, malformed_bad_length, set_len(msg, *len + 10))
+MALFORMED(length_short, malformed_bad_length, set_len(msg, *len - 1))
+MALFORMED(seq_zero, malformed_bad_body,
+	  memset(msg + sizeof(struct rumor_wire_hdr) +
+		 offsetof(struct rumor_wire_gossip, seq), 0, 8))
+MALFORMED(origin_zero, malformed_bad_body,
+	  memset(msg + sizeof(struct rumor_wire_hdr) +
+		 offsetof(struct rumor_wire_gossip, origin), 0, 8))
+/* A consistent GOSSIP of header only: no room for origin and seq. */
+MALFORMED(gossip_without_body, malformed_bad_body,
+	  *len = sizeof(struct rumor_wire_hdr);
+	  set_len(msg, *len))
+
+/* The UDP length claims more than the packet holds. */
+static void test_malformed_udp_length_beyond_packet(void)
+{
+	uint8_t msg[64];
+	size_t len = gossip(msg, ORIGIN, 5);
+	struct shape s = { .family = 4, .udp_len = (int)(8 + len + 1) };
+	struct pkt p;
+
+	SETUP();
+	build(&p, &s, msg, len);
+	EXPECT_EQ(run(&p), XDP_DROP);
+	s.udp_len = 7;	/* shorter than the UDP header itself */
+	build(&p, &s, msg, len);
+	EXPECT_EQ(run(&p), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 2, .malformed_truncated = 2);
+	EXPECT_EQ(count_origins(), 0);
+}
+
+/* Padding makes 16 bytes readable, but the datagram is 4 bytes long. */
+static void test_malformed_short_datagram_padded(void)
+{
+	const uint8_t msg[4] = { 'R', 'M', RUMOR_WIRE_VERSION, RUMOR_WIRE_GOSSIP };
+	struct shape s = { .family = 4, .trailer = 40 };
+	struct pkt p;
+
+	SETUP();
+	build(&p, &s, msg, sizeof(msg));
+	EXPECT_EQ(run(&p), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 1, .malformed_truncated = 1);
+}
+
+/* ---- the windows ---- */
+
+/* Several origins, ids shuffled, every copy sent twice: one pass each. */
+static void test_interleaved_origins_pass_once(void)
+{
+	static const uint64_t origins[] = {
+		1, 0xdeadbeefcafef00dULL, 0xffffffffffffffffULL,
+	};
+	enum { NO = 3, NSEQ = 60, N = NO * NSEQ * 2 };
+	struct { uint8_t o; uint8_t seq; } sends[N], t;
+	bool seen[NO][NSEQ + 1] = { { false } };
+	uint32_t rnd = 12345;
+	int i, j, n = 0, passed = 0, dropped = 0;
+
+	SETUP();
+	for (i = 0; i < NO; i++)
+		for (j = 1; j <= NSEQ; j++) {
+			sends[n].o = (uint8_t)i;
+			sends[n++].seq = (uint8_t)j;
+			sends[n].o = (uint8_t)i;
+			sends[n++].seq = (uint8_t)j;
+		}
+	for (i = N - 1; i > 0; i--) {		/* Fisher-Yates, fixed seed */
+		rnd = rnd * 1103515245 + 12345;
+		j = (int)((rnd >> 8) % (uint32_t)(i + 1));
+		t = sends[i];
+		sends[i] = sends[j];
+		sends[j] = t;
+	}
+	for (i = 0; i < N; i++) {
+		bool first = !seen[sends[i].o][sends[i].seq];
+		int v = send_gossip(i % 2 ? &V6 : &V4, origins[sends[i].o],
+				    sends[i].seq);
+
+		if (v != (first ? XDP_PASS : XDP_DROP))
+			KTAP_REPORT("send %d: origin %d seq %d: verdict %d",
+				    i, sends[i].o, sends[i].seq, v);
+		EXPECT_EQ(v, first ? XDP_PASS : XDP_DROP);
+		seen[sends[i].o][sends[i].seq] = true;
+		passed += v == XDP_PASS;
+		dropped += v == XDP_DROP;
+	}
+	EXPECT_EQ(passed, NO * NSEQ);
+	EXPECT_EQ(dropped, NO * NSEQ);
+	EXPECT_STATS(.rumor_packets = N, .gossip_passed = NO * NSEQ,
+		     .gossip_duplicate = NO * NSEQ, .origins_inserted = NO);
+	EXPECT_EQ(count_origins(), NO);
+}
+
+/* The origin and seq are read in network order and the key is host order. */
+static void test_window_state_in_map(void)
+{
+	const uint64_t origin = 0x0102030405060708ULL;
+	const uint64_t seq = 0x1122334455667788ULL;
+	struct rumor_window w;
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&V4, origin, seq), XDP_PASS);
+	ASSERT_EQ(bpf_map__lookup_elem(skel->maps.origins, &origin,
+				       sizeof(origin), &w, sizeof(w), 0), 0);
+	EXPECT_EQ(rumor_window_test(&w, seq), RUMOR_WINDOW_DUP);
+	EXPECT_EQ(rumor_window_test(&w, seq + 1), RUMOR_WINDOW_NEW);
+	EXPECT_EQ(rumor_window_test(&w, seq - 1), RUMOR_WINDOW_NEW);
+}
+
+/* A seq a whole window below the newest: cannot be judged, dropped. */
+static void test_too_old_drops(void)
+{
+	const uint64_t top = 5000;
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, top), XDP_PASS);
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, top - RUMOR_WINDOW_SPAN), XDP_DROP);
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, top - 3 * RUMOR_WINDOW_SPAN), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 3, .gossip_passed = 1,
+		     .gossip_too_old = 2, .origins_inserted = 1);
+}
+
+/*
+ * The window promises the RUMOR_WINDOW_SPAN - 31 seqs below the newest:
+ * newest - (SPAN - 32), seen before the newest arrived, is still a
+ * duplicate afterwards; the seq 32 below it is not remembered.
+ */
+static void test_window_edge_remembered(void)
+{
+	const uint64_t top = 10017;
+	const uint64_t edge = top - (RUMOR_WINDOW_SPAN - 32);
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, edge), XDP_PASS);
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, top), XDP_PASS);
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, edge), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 3, .gossip_passed = 2,
+		     .gossip_duplicate = 1, .origins_inserted = 1);
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, edge - 32), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 4, .gossip_passed = 2,
+		     .gossip_duplicate = 1, .gossip_too_old = 1,
+		     .origins_inserted = 1);
+}
+
+/* Same seq, different origins: separate windows. */
+static void test_origins_independent(void)
+{
+	SETUP();
+	EXPECT_EQ(send_gossip(&V4, 11, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&V4, 12, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&V4, 11, 1), XDP_DROP);
+	EXPECT_EQ(send_gossip(&V4, 12, 1), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 4, .gossip_passed = 2,
+		     .gossip_duplicate = 2, .origins_inserted = 2);
+	EXPECT_EQ(count_origins(), 2);
+}
+
+static const struct ktap_case cases[] = {
+	{ "ipv4_gossip_new_passes", test_ipv4_gossip_new_passes },
+	{ "ipv4_gossip_duplicate_drops", test_ipv4_gossip_duplicate_drops },
+	{ "ipv4_options_honoured", test_ipv4_options_honoured },
+	{ "ipv4_trailer_ignored", test_ipv4_trailer_ignored },
+	{ "ipv6_gossip_new_then_duplicate", test_ipv6_gossip_new_then_duplicate },
+	{ "ipv6_extension_headers_walked", test_ipv6_extension_headers_walked },
+	{ "ipv6_fragment_passes_untouched", test_ipv6_fragment_passes_untouched },
+	{ "ipv4_fragment_passes_untouched", test_ipv4_fragment_passes_untouched },
+	{ "vlan_8021q", test_vlan_8021q },
+	{ "vlan_qinq", test_vlan_qinq },
+	{ "vlan_three_tags_pass_untouched", test_vlan_three_tags_pass_untouched },
+	{ "not_rumor_passes_untouched", test_not_rumor_passes_untouched },
+	{ "port_comes_from_rodata", test_port_comes_from_rodata },
+	{ "malformed_truncated_header", test_malformed_truncated_header },
+	{ "malformed_udp_length_beyond_packet",
+	  test_malformed_udp_length_beyond_packet },
+	{ "malformed_short_datagram_padded", test_malformed_short_datagram_padded },
+	{ "malformed_bad_magic", test_malformed_bad_magic },
+	{ "malformed_bad_version", test_malformed_bad_version },
+	{ "malformed_bad_flags", test_malformed_bad_flags },
+	{ "malformed_bad_type", test_malformed_bad_type },
+	{ "malformed_length_beyond_packet", test_malformed_length_beyond_packet },
+	{ "malformed_length_short", test_malformed_length_short },
+	{ "malformed_seq_zero", test_malformed_seq_zero },
+	{ "malformed_origin_zero", test_malformed_origin_zero },
+	{ "malformed_gossip_without_body", test_malformed_gossip_without_body },
+	{ "interleaved_origins_pass_once", test_interleaved_origins_pass_once },
+	{ "window_state_in_map", test_window_state_in_map },
+	{ "too_old_drops", test_too_old_drops },
+	{ "window_edge_remembered", test_window_edge_remembered },
+	{ "origins_independent", test_origins_independent },
+};
+
+/* libbpf's warnings (a verifier log, say) as KTAP diagnostics. */
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	char buf[1024], *line, *save = NULL;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
+		printf("# libbpf: %s\n", line);
+	return 0;
+}
+
+static int load(void)
+{
+	struct bpf_map *map;
+	int err;
+
+	skel = rumor_xdp__open();
+	if (!skel)
+		return -errno;
+	/* Tests keep their maps to themselves: nothing is pinned. */
+	bpf_object__for_each_map(map, skel->obj) {
+		err = bpf_map__set_pin_path(map, NULL);
+		if (err)
+			return err;
+	}
+	skel->rodata->rumor_xdp_config.port = TEST_PORT;
+	return rumor_xdp__load(skel);
+}
+
+int main(void)
+{
+	int rc, err = 0;
+
+	libbpf_set_print(print_libbpf);
+	if (geteuid() != 0) {
+		skip_reason = "needs root";
+	} else if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) != 1) {
+		skip_reason = "no XDP in this kernel";
+	} else {
+		nr_cpus = libbpf_num_possible_cpus();
+		err = nr_cpus > 0 ? load() : nr_cpus;
+		if (err) {
+			/* The kernel has XDP: failing to load is a bug. */
+			printf("# loading rumor_xdp failed: %s\n", strerror(-err));
+			rumor_xdp__destroy(skel);
+			skel = NULL;
+		}
+	}
+	rc = ktap_run(cases, sizeof(cases) / sizeof(cases[0]));
+	rumor_xdp__destroy(skel);
+	return rc;
+}
