@@ -16,7 +16,7 @@ packages="
 	libmnl-dev
 	linux-headers-$series-$arch linux-image-$series-$arch kmod
 	qemu-system-x86 busybox-static cpio xz-utils
-	iproute2 util-linux procps python3 perl jq
+	iproute2 util-linux procps python3 python3-yaml perl jq
 "
 
 missing=

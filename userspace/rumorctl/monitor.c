@@ -134,25 +134,26 @@ int cmd_monitor(int argc, char **argv)
 	int i, rcvbuf = MONITOR_RCVBUF, rc = 0;
 
 	for (i = 1; i < argc; i++) {
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *key = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
-		if (!strcmp(argv[i], "hex")) {
+		if (!strcmp(key, "hex")) {
 			m.hex = true;
 			continue;
 		}
+		if (strcmp(key, "count") && strcmp(key, "timeout") &&
+		    strcmp(key, "ready"))
+			return rumorctl_usage("monitor: unknown argument '%s'", key);
 		if (!val)
-			return rumorctl_usage("monitor: '%s' needs a value", argv[i]);
-		if (!strcmp(argv[i], "count")) {
+			return rumorctl_usage("monitor: '%s' needs a value", key);
+		if (!strcmp(key, "count")) {
 			if (rumorctl_parse_u64(val, UINT64_MAX, &m.want) || !m.want)
 				return rumorctl_usage("monitor: bad count '%s'", val);
-		} else if (!strcmp(argv[i], "timeout")) {
+		} else if (!strcmp(key, "timeout")) {
 			if (rumorctl_parse_u64(val, 86400 * 365, &timeout_s) ||
 			    !timeout_s)
 				return rumorctl_usage("monitor: bad timeout '%s'", val);
-		} else if (!strcmp(argv[i], "ready")) {
-			ready = val;
 		} else {
-			return rumorctl_usage("monitor: unknown argument '%s'", argv[i]);
+			ready = val;
 		}
 		i++;
 	}

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Broken datagrams are counted by reason and never delivered: by XDP when
+# it is attached, by the module when it is not.
+#
+#   a 10.0.1.1 (rumor, monitored) ---- 10.0.1.2 b (rumor; also sends
+#                                                  crafted datagrams)
+
+source "$(dirname "$0")/lib.sh"
+
+SEND=$REPO/selftests/net/rumor_send.py
+KINDS="truncated bad_magic bad_version bad_flags bad_type bad_length bad_body"
+
+setup() {
+	node_add a
+	node_add b
+	link_add a ea 10.0.1.1 b eb 10.0.1.2 24
+	rctl a up
+	rctl b up
+	rctl a peer add 10.0.1.2
+	rctl b peer add 10.0.1.1
+}
+
+# The XDP counter and the module counter for each reason.
+xdp_field() { echo "malformed_$1"; }
+module_field() { echo "rx_$1"; }
+
+# send_all: every kind of broken datagram, three of each, from b to a.
+send_all() {
+	local kind seq=100
+	for kind in $KINDS; do
+		node b "$SEND" "$kind" 10.0.1.1 --seq $seq --count 3
+		seq=$((seq + 10))
+	done
+}
+
+test_xdp_drops_malformed() {
+	local kind
+	rctl a xdp attach dev ea
+	monitor_start a
+	send_all
+	sleep 1
+	for kind in $KINDS; do
+		expect_eq "XDP $kind" "$(xdp_stat a "$(xdp_field "$kind")")" 3
+		expect_eq "module $kind" "$(stat a "$(module_field "$kind")")" 0
+	done
+	expect_eq "module rx_packets" "$(stat a rx_packets)" 0
+	monitor_stop a
+	expect_eq "deliveries" "$(delivery_count a)" 0
+}
+
+test_module_drops_malformed() {
+	local kind
+	rctl a xdp detach dev ea
+	monitor_start a
+	send_all
+	sleep 1
+	for kind in $KINDS; do
+		expect_eq "module $kind" "$(stat a "$(module_field "$kind")")" 3
+	done
+	monitor_stop a
+	expect_eq "deliveries" "$(delivery_count a)" 0
+}
+
+# Well-formed, but not from a peer's address and port: counted, dropped.
+test_stranger_not_delivered() {
+	monitor_start a
+	node b "$SEND" valid 10.0.1.1 --sport 9999 --seq 1 --count 2
+	wait_for 5 test "$(stat a rx_unknown_peer)" -eq 2
+	monitor_stop a
+	expect_eq "deliveries" "$(delivery_count a)" 0
+}
+
+# The positive control: the same path delivers a real broadcast.
+test_peer_delivered() {
+	monitor_start a
+	rctl b broadcast control >/dev/null
+	wait_for 10 test "$(delivery_count a)" -ge 1
+	monitor_stop a
+	expect_eq "payload" "$(deliveries a | awk '{print $3}')" control
+}
+
+require_root
+ktap_header 7
+run_test module_load load_module
+run_test setup setup
+run_test xdp_drops_malformed test_xdp_drops_malformed
+run_test module_drops_malformed test_module_drops_malformed
+run_test stranger_not_delivered test_stranger_not_delivered
+run_test peer_delivered test_peer_delivered
+teardown_nodes
+run_test module_unload unload_module
+ktap_finish
