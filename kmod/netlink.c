@@ -160,48 +160,37 @@ static int parse_peer(struct genl_info *info, struct rumor_endpoint *ep)
 	return 0;
 }
 
-static int rumor_nl_peer_add(struct sk_buff *skb, struct genl_info *info)
+/* Add or remove a peer; the caller holds the instance lock. */
+static int change_peer(struct rumor_instance *inst, u8 cmd,
+		       const struct rumor_endpoint *ep,
+		       struct netlink_ext_ack *extack)
 {
-	struct rumor_net *rn = rumor_net(genl_info_net(info));
-	struct rumor_instance *inst;
-	struct rumor_endpoint ep;
 	int err;
 
-	err = parse_peer(info, &ep);
-	if (err)
+	if (cmd == RUMOR_CMD_PEER_DEL) {
+		err = rumor_peer_del(&inst->peers, ep);
+		if (err == -ENOENT)
+			NL_SET_ERR_MSG(extack, "no such peer");
 		return err;
-
-	mutex_lock(&rn->lock);
-	inst = instance_of(rn, info);
-	if (!inst) {
-		err = -ENETDOWN;
-		goto out;
 	}
-	mutex_lock(&inst->lock);
-	if (!rumor_socket_can_reach(inst, &ep)) {
-		NL_SET_ERR_MSG(info->extack,
+	if (!rumor_socket_can_reach(inst, ep)) {
+		NL_SET_ERR_MSG(extack,
 			       "peer address family does not match the bind address");
-		err = -EAFNOSUPPORT;
-	} else {
-		err = rumor_peer_add(&inst->peers, &ep);
-		if (err == -EEXIST)
-			NL_SET_ERR_MSG(info->extack, "peer already exists");
-		if (err == -ENOSPC) {
-			NL_SET_ERR_MSG_FMT(info->extack,
-					   "peer table is full (%u peers)",
-					   RUMOR_MAX_PEERS);
-			inst->stats.peers_full++;
-		}
+		return -EAFNOSUPPORT;
 	}
-	mutex_unlock(&inst->lock);
-	if (!err)
-		rn->generation++;
-out:
-	mutex_unlock(&rn->lock);
+	err = rumor_peer_add(&inst->peers, ep);
+	if (err == -EEXIST)
+		NL_SET_ERR_MSG(extack, "peer already exists");
+	if (err == -ENOSPC) {
+		NL_SET_ERR_MSG_FMT(extack, "peer table is full (%u peers)",
+				   RUMOR_MAX_PEERS);
+		inst->stats.peers_full++;
+	}
 	return err;
 }
 
-static int rumor_nl_peer_del(struct sk_buff *skb, struct genl_info *info)
+/* RUMOR_CMD_PEER_ADD and RUMOR_CMD_PEER_DEL. */
+static int rumor_nl_peer(struct sk_buff *skb, struct genl_info *info)
 {
 	struct rumor_net *rn = rumor_net(genl_info_net(info));
 	struct rumor_instance *inst;
@@ -214,18 +203,15 @@ static int rumor_nl_peer_del(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&rn->lock);
 	inst = instance_of(rn, info);
-	if (!inst) {
+	if (inst) {
+		mutex_lock(&inst->lock);
+		err = change_peer(inst, info->genlhdr->cmd, &ep, info->extack);
+		mutex_unlock(&inst->lock);
+		if (!err)
+			rn->generation++;
+	} else {
 		err = -ENETDOWN;
-		goto out;
 	}
-	mutex_lock(&inst->lock);
-	err = rumor_peer_del(&inst->peers, &ep);
-	mutex_unlock(&inst->lock);
-	if (err == -ENOENT)
-		NL_SET_ERR_MSG(info->extack, "no such peer");
-	if (!err)
-		rn->generation++;
-out:
 	mutex_unlock(&rn->lock);
 	return err;
 }
@@ -524,11 +510,11 @@ static const struct genl_small_ops rumor_genl_ops[] = {
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
 		.cmd = RUMOR_CMD_PEER_ADD,
-		.doit = rumor_nl_peer_add,
+		.doit = rumor_nl_peer,
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
 		.cmd = RUMOR_CMD_PEER_DEL,
-		.doit = rumor_nl_peer_del,
+		.doit = rumor_nl_peer,
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
 		.cmd = RUMOR_CMD_BROADCAST,

@@ -6,7 +6,8 @@
 #   line, IPv4:
 #     n1 10.0.1.1 ---- 10.0.1.2 n2 10.0.2.1 ---- 10.0.2.2 n3
 #
-#   ring, IPv6 (link i joins r<i> fd00:<i>::1 and r<i+1> fd00:<i>::2):
+#   ring, IPv6 (link i joins r<i> fd00:<i>::1 and r<i+1> fd00:<i>::2,
+#   see ring_add in lib.sh):
 #          r1
 #        /    \
 #      r5      r2
@@ -39,20 +40,7 @@ setup_line() {
 }
 
 setup_ring() {
-	local i j
-	for n in $RING; do node_add "$n"; done
-	for i in 1 2 3 4 5; do
-		j=$((i % 5 + 1))
-		link_add "r$i" "l$i" "fd00:$i::1" "r$j" "m$i" "fd00:$i::2" 64
-	done
-	for n in $RING; do rctl "$n" up; done
-	for i in 1 2 3 4 5; do
-		j=$((i % 5 + 1))
-		rctl "r$i" peer add "[fd00:$i::2]:7866"
-		rctl "r$j" peer add "fd00:$i::1"
-		rctl "r$i" xdp attach dev "l$i"
-		rctl "r$j" xdp attach dev "m$i"
-	done
+	ring_add r 5 ipv6
 }
 
 # broadcast_and_check "NODES" ROUNDS: every node broadcasts ROUNDS

@@ -91,11 +91,11 @@ wait_for() {
 # run in subshells, so nodes and processes are found by their suffix.
 teardown_nodes() {
 	local ns pid
-	for pid in "${BACKGROUND[@]}"; do kill "$pid" 2>/dev/null; done
-	pkill -f -- "-$SUFFIX( |$)" 2>/dev/null
-	wait 2>/dev/null
+	for pid in "${BACKGROUND[@]}"; do kill "$pid" 2>/dev/null || true; done
+	pkill -f -- "-$SUFFIX( |$)" 2>/dev/null || true
+	wait 2>/dev/null || true
 	for ns in $(ip netns list | awk '{print $1}' | grep -- "-$SUFFIX$"); do
-		ip netns del "$ns"
+		ip netns del "$ns" || true
 	done
 	rm -rf /sys/fs/bpf/rumor/netns/*-"$SUFFIX" 2>/dev/null
 	BACKGROUND=()
@@ -168,6 +168,37 @@ link_add() {
 	ip -n "$(nsname "$b")" addr add "$addrb/$plen" dev "$ifb" $nodad
 	ip -n "$(nsname "$a")" link set "$ifa" up
 	ip -n "$(nsname "$b")" link set "$ifb" up
+}
+
+# ring_add PREFIX N ipv4|ipv6: nodes PREFIX1..PREFIXN in a ring. Link i
+# joins node i (interface to<i+1>, 10.0.<i>.1 or fd00:<i>::1) and node i+1
+# (interface to<i>, 10.0.<i>.2 or fd00:<i>::2). Every node comes up with its
+# two neighbours as peers and XDP on both of its links.
+ring_add() {
+	local prefix=$1 count=$2 family=$3 i j a b plen
+	for i in $(seq 1 "$count"); do node_add "$prefix$i"; done
+	for i in $(seq 1 "$count"); do
+		j=$((i % count + 1))
+		if [ "$family" = ipv6 ]; then
+			a=fd00:$i::1 b=fd00:$i::2 plen=64
+		else
+			a=10.0.$i.1 b=10.0.$i.2 plen=24
+		fi
+		link_add "$prefix$i" "to$j" "$a" "$prefix$j" "to$i" "$b" "$plen"
+	done
+	for i in $(seq 1 "$count"); do rctl "$prefix$i" up; done
+	for i in $(seq 1 "$count"); do
+		j=$((i % count + 1))
+		if [ "$family" = ipv6 ]; then
+			a=fd00:$i::1 b=[fd00:$i::2]:7866
+		else
+			a=10.0.$i.1 b=10.0.$i.2:7866
+		fi
+		rctl "$prefix$i" peer add "$b"
+		rctl "$prefix$j" peer add "$a"
+		rctl "$prefix$i" xdp attach dev "to$j" >/dev/null
+		rctl "$prefix$j" xdp attach dev "to$i" >/dev/null
+	done
 }
 
 # One counter of `rumorctl show stats` / `xdp stats` on a node.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Runs inside the vmtest guest, chrooted into the host's root, as started by
+# Runs inside the vmtest guest, in the host's root, as started by
 # selftests/vm/init. Executes the command file that the host wrote, captures
 # its output and status in the results share, then checks that rumor.ko
 # unloads. The host reads the results after the guest powers off.

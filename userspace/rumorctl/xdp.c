@@ -333,6 +333,36 @@ static bool remove_pins_if_unused(const struct pins *p)
 	return had;
 }
 
+/*
+ * What attach and detach both start with: the interface, this node's pins,
+ * the pin lock, and what @dev runs now. Returns the lock's descriptor, or
+ * minus the exit code after printing why not.
+ */
+static int prepare(const char *what, const char *dev, int *ifindex,
+		   struct pins *pins, struct slot slots[3])
+{
+	int lock, err;
+
+	if (!dev)
+		return -rumorctl_usage("xdp %s: dev IFNAME is required", what);
+	if (geteuid() != 0)
+		return -rumorctl_fail("xdp %s: must be run as root", what);
+	*ifindex = (int)if_nametoindex(dev);
+	if (!*ifindex)
+		return -rumorctl_fail("unknown interface '%s'", dev);
+	if (find_pins(pins))
+		return -RUMORCTL_EXIT_FAIL;
+	lock = lock_pins();
+	if (lock < 0)
+		return -RUMORCTL_EXIT_FAIL;
+	err = query(*ifindex, slots);
+	if (err) {
+		close(lock);
+		return -rumorctl_fail("%s: cannot query XDP: %s", dev, why(err));
+	}
+	return lock;
+}
+
 /* ---- attach ---- */
 
 /* max_entries of the pinned origins map, 0 if there is none. */
@@ -447,24 +477,9 @@ static int xdp_attach(int argc, char **argv)
 					      argv[i]);
 		}
 	}
-	if (!dev)
-		return rumorctl_usage("xdp attach: dev IFNAME is required");
-	if (geteuid() != 0)
-		return rumorctl_fail("xdp attach: must be run as root");
-	ifindex = (int)if_nametoindex(dev);
-	if (!ifindex)
-		return rumorctl_fail("unknown interface '%s'", dev);
-	if (find_pins(&pins))
-		return RUMORCTL_EXIT_FAIL;
-	lock = lock_pins();
+	lock = prepare("attach", dev, &ifindex, &pins, slots);
 	if (lock < 0)
-		return RUMORCTL_EXIT_FAIL;
-
-	err = query(ifindex, slots);
-	if (err) {
-		rumorctl_fail("%s: cannot query XDP: %s", dev, why(err));
-		goto out;
-	}
+		return -lock;
 	for (i = 0; i < 3; i++) {
 		if (slots[i].id && !slots[i].ours) {
 			rumorctl_fail("%s already runs XDP program '%s' (id %u) in %s mode; not replacing it",
@@ -580,24 +595,9 @@ static int xdp_detach(int argc, char **argv)
 			return rumorctl_usage("xdp detach: unknown argument '%s'",
 					      argv[i]);
 	}
-	if (!dev)
-		return rumorctl_usage("xdp detach: dev IFNAME is required");
-	if (geteuid() != 0)
-		return rumorctl_fail("xdp detach: must be run as root");
-	ifindex = (int)if_nametoindex(dev);
-	if (!ifindex)
-		return rumorctl_fail("unknown interface '%s'", dev);
-	if (find_pins(&pins))
-		return RUMORCTL_EXIT_FAIL;
-	lock = lock_pins();
+	lock = prepare("detach", dev, &ifindex, &pins, slots);
 	if (lock < 0)
-		return RUMORCTL_EXIT_FAIL;
-
-	err = query(ifindex, slots);
-	if (err) {
-		rumorctl_fail("%s: cannot query XDP: %s", dev, why(err));
-		goto out;
-	}
+		return -lock;
 	for (i = 0; i < 3; i++) {
 		if (!slots[i].ours)
 			continue;
