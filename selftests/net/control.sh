@@ -71,6 +71,17 @@ test_port_in_use() {
 	rctl y -j show | jq -e '.port == 7867' >/dev/null
 }
 
+# Without 'port', XDP watches the port this namespace's instance uses.
+test_xdp_follows_instance_port() {
+	node_add p
+	rctl p up port 7999
+	expect_eq "XDP port" "$(rctl p -j xdp attach dev lo | jq .port)" 7999
+	rctl p xdp detach dev lo
+	rctl p down
+	expect_eq "XDP port when down" "$(rctl p -j xdp attach dev lo | jq .port)" 7866
+	rctl p xdp detach dev lo
+}
+
 test_peer_table_bound() {
 	local i
 	node_add z
@@ -145,12 +156,13 @@ test_reload_with_instances() {
 }
 
 require_root
-ktap_header 11
+ktap_header 12
 run_test module_missing test_module_missing
 run_test cli_errors test_cli_errors
 run_test module_load load_module
 run_test extack_messages test_extack_messages
 run_test port_in_use test_port_in_use
+run_test xdp_follows_instance_port test_xdp_follows_instance_port
 run_test peer_table_bound test_peer_table_bound
 run_test unprivileged_eperm test_unprivileged
 run_test userns_container test_userns_container

@@ -160,7 +160,8 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-struct rumor_nl *rumor_nl_open(void)
+/* Report failures on stderr unless @quiet. */
+static struct rumor_nl *open_family(bool quiet)
 {
 	struct rumor_nl *nl = calloc(1, sizeof(*nl));
 	struct nlmsghdr *nlh;
@@ -168,12 +169,15 @@ struct rumor_nl *rumor_nl_open(void)
 	int one = 1, err;
 
 	if (!nl) {
-		rumorctl_fail("out of memory");
+		if (!quiet)
+			rumorctl_fail("out of memory");
 		return NULL;
 	}
 	nl->sock = mnl_socket_open(NETLINK_GENERIC);
 	if (!nl->sock || mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
-		rumorctl_fail("cannot open a netlink socket: %s", strerror(errno));
+		if (!quiet)
+			rumorctl_fail("cannot open a netlink socket: %s",
+				      strerror(errno));
 		goto err;
 	}
 	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
@@ -187,19 +191,29 @@ struct rumor_nl *rumor_nl_open(void)
 	genl->version = 1;
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, RUMOR_GENL_NAME);
 	err = rumor_nl_talk(nl, nlh, family_cb, nl);
-	if (err == -ENOENT) {
-		rumorctl_fail("rumor.ko is not loaded (modprobe rumor)");
-		goto err;
+	if (err && !quiet) {
+		if (err == -ENOENT)
+			rumorctl_fail("rumor.ko is not loaded (modprobe rumor)");
+		else
+			rumor_nl_fail(nl, "cannot find the rumor netlink family", err);
 	}
-	if (err) {
-		rumor_nl_fail(nl, "cannot find the rumor netlink family", err);
+	if (err)
 		goto err;
-	}
 	return nl;
 
 err:
 	rumor_nl_close(nl);
 	return NULL;
+}
+
+struct rumor_nl *rumor_nl_open(void)
+{
+	return open_family(false);
+}
+
+struct rumor_nl *rumor_nl_open_quiet(void)
+{
+	return open_family(true);
 }
 
 void rumor_nl_close(struct rumor_nl *nl)

@@ -23,6 +23,8 @@ struct rumor_nl {
  * one-line error and returns NULL ("rumor.ko is not loaded", permission).
  */
 struct rumor_nl *rumor_nl_open(void);
+/* The same, printing nothing: for callers that can do without rumor.ko. */
+struct rumor_nl *rumor_nl_open_quiet(void);
 void rumor_nl_close(struct rumor_nl *nl);
 
 /* Start a request for @cmd; add attributes with mnl_attr_put*. */

@@ -36,6 +36,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "nl.h"
 #include "rumorctl.h"
 #include "../../bpf/rumor_xdp.h"
 #include "bpf/rumor_xdp.skel.h"
@@ -365,6 +366,34 @@ static int prepare(const char *what, const char *dev, int *ifindex,
 
 /* ---- attach ---- */
 
+static int port_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RUMOR_A_MAX + 1] = { 0 };
+	uint16_t *port = data;
+
+	if (!rumor_nl_parse(nlh, tb, RUMOR_A_MAX) && tb[RUMOR_A_STATE] &&
+	    mnl_attr_get_u8(tb[RUMOR_A_STATE]) == RUMOR_STATE_UP &&
+	    tb[RUMOR_A_PORT])
+		*port = mnl_attr_get_u16(tb[RUMOR_A_PORT]);
+	return MNL_CB_OK;
+}
+
+/*
+ * The port XDP should watch when none is given: the one this namespace's
+ * rumor instance listens on, or the default when rumor is not up here.
+ */
+static uint16_t instance_port(void)
+{
+	uint16_t port = RUMOR_DEFAULT_PORT;
+	struct rumor_nl *nl = rumor_nl_open_quiet();
+
+	if (nl)
+		rumor_nl_talk(nl, rumor_nl_request(nl, RUMOR_CMD_GET, NLM_F_ACK),
+			      port_cb, &port);
+	rumor_nl_close(nl);
+	return port;
+}
+
 /* max_entries of the pinned origins map, 0 if there is none. */
 static __u32 pinned_max_origins(const struct pins *p)
 {
@@ -442,7 +471,7 @@ static int xdp_attach(int argc, char **argv)
 	const struct xdp_mode *mode = NULL;
 	char fallback[700] = "";
 	struct rumor_xdp *skel = NULL;
-	uint16_t port = RUMOR_DEFAULT_PORT;
+	uint16_t port = 0;
 	uint64_t max_origins = 0;
 	struct slot slots[3];
 	struct pins pins;
@@ -480,6 +509,8 @@ static int xdp_attach(int argc, char **argv)
 	lock = prepare("attach", dev, &ifindex, &pins, slots);
 	if (lock < 0)
 		return -lock;
+	if (!port)
+		port = instance_port();
 	for (i = 0; i < 3; i++) {
 		if (slots[i].id && !slots[i].ours) {
 			rumorctl_fail("%s already runs XDP program '%s' (id %u) in %s mode; not replacing it",
