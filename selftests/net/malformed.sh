@@ -63,6 +63,37 @@ test_module_drops_malformed() {
 	expect_eq "deliveries" "$(delivery_count a)" 0
 }
 
+# Ten origins through tables bounded at four: the least recently used
+# windows go, and both XDP and the module say how many.
+test_origin_tables_bounded() {
+	local o kept evicted
+	rctl b down			# b's port is free for the crafted sender
+	rctl a down
+	rctl a up max-origins 4
+	rctl a peer add 10.0.1.2
+	rctl a xdp attach dev ea max-origins 4 >/dev/null
+	for o in $(seq 1 10); do
+		node b "$SEND" valid 10.0.1.1 --sport 7866 --origin $((0x1000 + o))
+	done
+	wait_for 10 test "$(stat a delivered)" -eq 10 ||
+		fail "delivered $(stat a delivered) of 10"
+	expect_eq "module origins" "$(rctl a -j show | jq .origins)" 4
+	expect_eq "module origins_evicted" "$(stat a origins_evicted)" 6
+	expect_eq "XDP passed" "$(xdp_stat a gossip_passed)" 10
+	# The kernel's LRU may evict a little before the map is full (per-CPU
+	# free lists): the bound and the accounting are what must hold.
+	kept=$(xdp_stat a origins)
+	evicted=$(xdp_stat a origins_evicted)
+	[ "$kept" -le 4 ] || fail "XDP keeps $kept windows, bound 4"
+	expect_eq "XDP origins + evicted" $((kept + evicted)) 10
+	rctl a xdp detach dev ea >/dev/null
+	rctl a down
+	rctl a up
+	rctl a peer add 10.0.1.2
+	rctl b up
+	rctl b peer add 10.0.1.1
+}
+
 # Well-formed, but not from a peer's address and port: counted, dropped.
 test_stranger_not_delivered() {
 	monitor_start a
@@ -82,11 +113,12 @@ test_peer_delivered() {
 }
 
 require_root
-ktap_header 7
+ktap_header 8
 run_test module_load load_module
 run_test setup setup
 run_test xdp_drops_malformed test_xdp_drops_malformed
 run_test module_drops_malformed test_module_drops_malformed
+run_test origin_tables_bounded test_origin_tables_bounded
 run_test stranger_not_delivered test_stranger_not_delivered
 run_test peer_delivered test_peer_delivered
 teardown_nodes

@@ -764,6 +764,7 @@ static int xdp_stats(int argc, char **argv)
 	norigins = count_keys(ofd, oinfo.max_entries);
 
 	{
+		uint64_t inserted = 0, evicted;
 		struct json j;
 
 		if (rumorctl_opts.json) {
@@ -775,20 +776,30 @@ static int xdp_stats(int argc, char **argv)
 
 			for (cpu = 0; cpu < ncpus; cpu++)
 				sum += *(__u64 *)((char *)&percpu[cpu] + counters[i].off);
+			if (counters[i].off ==
+			    offsetof(struct rumor_xdp_stats, origins_inserted))
+				inserted = sum;
 			if (rumorctl_opts.json)
 				json_u64(&j, counters[i].name, sum);
 			else
 				printf("%s %llu\n", counters[i].name,
 				       (unsigned long long)sum);
 		}
+		/*
+		 * Windows leave the table only by LRU eviction, which the
+		 * program cannot see; what was inserted and is gone was evicted.
+		 */
+		evicted = inserted > norigins ? inserted - norigins : 0;
 		if (rumorctl_opts.json) {
 			json_u64(&j, "origins", norigins);
 			json_u64(&j, "max_origins", oinfo.max_entries);
+			json_u64(&j, "origins_evicted", evicted);
 			json_close_object(&j);
 			json_end(&j);
 		} else {
-			printf("origins %u\nmax_origins %u\n", norigins,
-			       oinfo.max_entries);
+			printf("origins %u\nmax_origins %u\norigins_evicted %llu\n",
+			       norigins, oinfo.max_entries,
+			       (unsigned long long)evicted);
 		}
 	}
 	rc = 0;
