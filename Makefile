@@ -27,15 +27,17 @@ USER_LIBS := $(shell pkg-config --libs libbpf libmnl 2>/dev/null || echo -lbpf -
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra $(if $(WERROR),-Werror) \
 	-I/usr/include/$(MULTIARCH) -Iinclude/uapi -Icore -Ibpf
 
-CORE_SRCS	:= core/wire.c
+CORE_SRCS	:= $(wildcard core/*.c)
 CORE_OBJS	:= $(CORE_SRCS:%.c=$(BUILD)/%.o)
 RUMORCTL_SRCS	:= $(wildcard userspace/rumorctl/*.c)
 RUMORCTL_OBJS	:= $(RUMORCTL_SRCS:%.c=$(BUILD)/%.o)
+SIM_SRCS	:= $(wildcard userspace/sim/*.c)
+SIMNET_SRCS	:= userspace/sim/simnet.c
 UNIT_TESTS	:= $(patsubst %.c,$(BUILD)/%,$(wildcard selftests/unit/*.c))
 XDP_TESTS	:= $(patsubst %.c,$(BUILD)/%,$(wildcard selftests/xdp/*.c))
 XDP_SKEL	:= $(BUILD)/bpf/rumor_xdp.skel.h
 
-.PHONY: all module userspace bpf tests check check-run demo demo-run deps \
+.PHONY: all module userspace bpf tests check check-run demo demo-run deps bench-sim \
 	install module-install dkms-install clean
 .DELETE_ON_ERROR:
 
@@ -46,7 +48,7 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
 
 bpf: $(XDP_SKEL)
-userspace: $(BUILD)/rumorctl
+userspace: $(BUILD)/rumorctl $(BUILD)/rumor-sim
 tests: $(UNIT_TESTS) $(XDP_TESTS)
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h core/*.h include/uapi/linux/*.h)
@@ -63,13 +65,19 @@ $(BUILD)/%.o: %.c | $(XDP_SKEL)
 $(BUILD)/rumorctl: $(RUMORCTL_OBJS) $(CORE_OBJS)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
 
-# Unit tests compile the core themselves, under the sanitizers.
-UNIT_CFLAGS := $(filter-out -MMD -MP,$(USER_CFLAGS)) -pthread \
+# The simulator: the protocol core on simnet's simulated network.
+$(BUILD)/rumor-sim: $(SIM_SRCS) $(CORE_SRCS) $(wildcard core/*.h userspace/sim/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(filter-out -MMD -MP,$(USER_CFLAGS)) -Iuserspace/sim -o $@ $(SIM_SRCS) $(CORE_SRCS) -lm
+
+# Unit tests compile the core (and simnet) themselves, under the sanitizers.
+UNIT_CFLAGS := $(filter-out -MMD -MP,$(USER_CFLAGS)) -Iuserspace/sim -pthread \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-$(BUILD)/selftests/unit/%: selftests/unit/%.c $(CORE_SRCS) $(wildcard core/*.h selftests/lib/*.h)
+$(BUILD)/selftests/unit/%: selftests/unit/%.c $(CORE_SRCS) $(SIMNET_SRCS) \
+		$(wildcard core/*.h selftests/lib/*.h userspace/sim/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(SIMNET_SRCS) -lm
 
 $(BUILD)/selftests/xdp/%: $(BUILD)/selftests/xdp/%.o $(CORE_OBJS)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
@@ -85,6 +93,10 @@ check: deps
 
 check-run:
 	@KDIR=$(KDIR) KVER=$(KVER) BUILD=$(BUILD) selftests/run_tests.sh
+
+# The Plumtree and HyParView papers' experiment on 10,000 simulated nodes.
+bench-sim: $(BUILD)/rumor-sim
+	$(BUILD)/rumor-sim --bench
 
 demo: deps
 	@$(MAKE) --no-print-directory all
