@@ -28,7 +28,6 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra $(if $(WERROR),-Werror) 
 	-I/usr/include/$(MULTIARCH) -Iinclude/uapi -Icore -Ibpf
 
 CORE_SRCS	:= $(wildcard core/*.c)
-CORE_OBJS	:= $(CORE_SRCS:%.c=$(BUILD)/%.o)
 RUMORCTL_SRCS	:= $(wildcard userspace/rumorctl/*.c)
 RUMORCTL_OBJS	:= $(RUMORCTL_SRCS:%.c=$(BUILD)/%.o)
 SIM_SRCS	:= $(wildcard userspace/sim/*.c)
@@ -62,7 +61,7 @@ $(BUILD)/%.o: %.c | $(XDP_SKEL)
 	@mkdir -p $(@D)
 	$(CC) $(USER_CFLAGS) -c $< -o $@
 
-$(BUILD)/rumorctl: $(RUMORCTL_OBJS) $(CORE_OBJS)
+$(BUILD)/rumorctl: $(RUMORCTL_OBJS) $(BUILD)/core/wire.o
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
 
 # The simulator: the protocol core on simnet's simulated network.
@@ -79,7 +78,7 @@ $(BUILD)/selftests/unit/%: selftests/unit/%.c $(CORE_SRCS) $(SIMNET_SRCS) \
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(SIMNET_SRCS) -lm
 
-$(BUILD)/selftests/xdp/%: $(BUILD)/selftests/xdp/%.o $(CORE_OBJS)
+$(BUILD)/selftests/xdp/%: $(BUILD)/selftests/xdp/%.o $(BUILD)/core/wire.o
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -31,6 +31,7 @@
 /* Written by the loader before load; the verifier sees it as constant. */
 const volatile struct rumor_xdp_config rumor_xdp_config = {
 	.port = RUMOR_DEFAULT_PORT,
+	.notice_interval_ns = RUMOR_XDP_NOTICE_INTERVAL_NS,
 };
 
 /* Counters of this node, one struct rumor_xdp_stats per CPU, key 0. */
@@ -50,6 +51,19 @@ struct {
 	__type(value, struct rumor_window);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } origins SEC(".maps");
+
+/*
+ * When each sender last had a duplicate let through as a notice (bpf_ktime
+ * nanoseconds), by sender node id. Bounded; an evicted sender only gets
+ * its next notice early.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, RUMOR_XDP_MAX_SENDERS);
+	__type(key, __u64);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} notices SEC(".maps");
 
 /* A new reason in enum rumor_wire_err needs its malformed_* counter here. */
 _Static_assert(RUMOR_WIRE_NERR == 8, "one malformed_* counter per reason");
@@ -112,23 +126,62 @@ origin_window(struct rumor_xdp_stats *s, __u64 origin)
 	return bpf_map_lookup_elem(&origins, &origin);
 }
 
+/*
+ * Plumtree prunes an eager peer that sends it a copy it already has; if XDP
+ * dropped every duplicate the module would never know. So a duplicate from
+ * a sender passes as a notice at most once per notice interval: one is all
+ * the module needs to send its PRUNE, and in a stable tree there are none.
+ */
+static __always_inline int duplicate(struct rumor_xdp_stats *s, __u64 sender)
+{
+	__u64 now = bpf_ktime_get_ns(), *last;
+
+	last = bpf_map_lookup_elem(&notices, &sender);
+	if (last) {
+		__u64 prev = *last;
+
+		if (now - prev < rumor_xdp_config.notice_interval_ns ||
+		    __sync_val_compare_and_swap(last, prev, now) != prev) {
+			s->gossip_duplicate++;
+			return XDP_DROP;
+		}
+	} else if (bpf_map_update_elem(&notices, &sender, &now, BPF_NOEXIST)) {
+		/* Another CPU just let this sender's notice through. */
+		s->gossip_duplicate++;
+		return XDP_DROP;
+	}
+	s->gossip_dup_notice++;
+	return XDP_PASS;
+}
+
 static __always_inline int judge_gossip(struct rumor_xdp_stats *s,
+					const struct rumor_wire_hdr *h,
 					const struct rumor_wire_gossip *g)
 {
 	struct rumor_window *w;
+	enum rumor_window_verdict v;
 
 	w = origin_window(s, rumor_ntoh64(g->origin));
 	if (!w) {
 		s->gossip_no_window++;
 		return XDP_PASS;
 	}
-	switch (rumor_window_test_and_set(w, rumor_ntoh64(g->seq))) {
+	v = rumor_window_test_and_set(w, rumor_ntoh64(g->seq));
+	/*
+	 * The answer to a GRAFT always passes: the module asked for it, so it
+	 * lacks the message even if XDP let a copy through before (and the
+	 * module then lost it, say to a full queue).
+	 */
+	if (h->flags & RUMOR_WIRE_F_GRAFTED) {
+		s->gossip_grafted++;
+		return XDP_PASS;
+	}
+	switch (v) {
 	case RUMOR_WINDOW_NEW:
 		s->gossip_passed++;
 		return XDP_PASS;
 	case RUMOR_WINDOW_DUP:
-		s->gossip_duplicate++;
-		return XDP_DROP;
+		return duplicate(s, rumor_ntoh64(h->sender));
 	case RUMOR_WINDOW_OLD:
 		s->gossip_too_old++;
 		return XDP_DROP;
@@ -182,7 +235,7 @@ static __always_inline int judge_datagram(struct rumor_xdp_cursor *c,
 	err = rumor_wire_check_gossip(g);
 	if (err)
 		return drop_malformed(s, err);
-	return judge_gossip(s, g);
+	return judge_gossip(s, h, g);
 }
 
 SEC("xdp")

@@ -20,6 +20,7 @@
  */
 #define RUMOR_XDP_STATS_MAP	"stats"
 #define RUMOR_XDP_ORIGINS_MAP	"origins"
+#define RUMOR_XDP_NOTICES_MAP	"notices"
 
 /* Pins: /sys/fs/bpf/rumor for the initial network namespace, ... */
 #define RUMOR_XDP_PIN_ROOT	"/sys/fs/bpf/rumor"
@@ -31,9 +32,15 @@
 /* VLAN tags (802.1Q, 802.1ad) skipped; a packet with more passes untouched. */
 #define RUMOR_XDP_MAX_VLAN	2
 
+/* Senders whose duplicate notices are rate limited (LRU). */
+#define RUMOR_XDP_MAX_SENDERS	1024
+/* At most one duplicate per sender passes as a notice this often. */
+#define RUMOR_XDP_NOTICE_INTERVAL_NS	(200ULL * 1000 * 1000)
+
 /* Set by the loader through the skeleton's rodata, before load. */
 struct rumor_xdp_config {
 	__u16 port;	/* UDP destination port of rumor, host order */
+	__u64 notice_interval_ns;
 };
 
 /*
@@ -47,6 +54,8 @@ struct rumor_xdp_stats {
 	__u64 rumor_packets;		/* UDP datagrams to the rumor port */
 	__u64 gossip_passed;		/* GOSSIP seen for the first time: passed */
 	__u64 gossip_duplicate;		/* GOSSIP seen before: dropped */
+	__u64 gossip_dup_notice;	/* seen before, passed so Plumtree prunes */
+	__u64 gossip_grafted;		/* the answer to a GRAFT: always passed */
 	__u64 gossip_too_old;		/* GOSSIP below its origin's window: dropped */
 	__u64 gossip_busy;		/* window slot contended on every try: passed */
 	__u64 gossip_no_window;		/* origin table refused an entry: passed */
@@ -70,6 +79,7 @@ struct rumor_xdp_stats {
  */
 #define RUMOR_XDP_STATS_FIELDS(X)					\
 	X(rumor_packets) X(gossip_passed) X(gossip_duplicate)		\
+	X(gossip_dup_notice) X(gossip_grafted)				\
 	X(gossip_too_old) X(gossip_busy) X(gossip_no_window)		\
 	X(other_passed) X(malformed_truncated) X(malformed_bad_magic)	\
 	X(malformed_bad_version) X(malformed_bad_flags)			\

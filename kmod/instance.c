@@ -9,8 +9,9 @@
 #include <linux/slab.h>
 #include <net/netns/generic.h>
 
-#include "gossip.h"
+#include "env.h"
 #include "instance.h"
+#include "rx.h"
 #include "socket.h"
 
 static unsigned int rumor_net_id __read_mostly;
@@ -22,16 +23,17 @@ struct rumor_net *rumor_net(struct net *net)
 
 static void instance_free(struct rumor_instance *inst)
 {
-	rumor_dedup_free(&inst->dedup);
-	rumor_peers_free(&inst->peers);
+	rumor_node_destroy(inst->node);
 	kfree(inst);
 }
 
 int rumor_instance_up(struct rumor_net *rn, struct net *net,
-		      const struct rumor_config *cfg,
+		      const struct rumor_instance_config *cfg,
 		      struct netlink_ext_ack *extack)
 {
 	struct rumor_instance *inst;
+	const char *why;
+	u64 id;
 	int err;
 
 	lockdep_assert_held(&rn->lock);
@@ -40,33 +42,46 @@ int rumor_instance_up(struct rumor_net *rn, struct net *net,
 		return -EBUSY;
 	}
 
+	why = rumor_config_check(&cfg->core);
+	if (why) {
+		NL_SET_ERR_MSG_FMT(extack, "bad configuration: %s", why);
+		return -EINVAL;
+	}
 	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
 	if (!inst)
 		return -ENOMEM;
 	inst->net = net;
 	inst->cfg = *cfg;
-	/* A fresh origin per run, so a restart never reuses message ids. */
-	do {
-		inst->node_id = get_random_u64();
-	} while (!inst->node_id);
 	mutex_init(&inst->lock);
-	rumor_peers_init(&inst->peers);
-	rumor_gossip_init(inst);
-	err = rumor_dedup_init(&inst->dedup, cfg->max_origins);
-	if (err)
+	rumor_env_init(inst);
+	rumor_rx_init(inst);
+	/* A fresh id per run, so a restart never reuses message ids. */
+	do {
+		id = get_random_u64();
+	} while (!id);
+	/* Nothing runs the core yet: the timer it arms waits for the lock. */
+	mutex_lock(&inst->lock);
+	inst->node = rumor_node_create(&inst->env, &cfg->core, id);
+	mutex_unlock(&inst->lock);
+	if (!inst->node) {
+		err = -ENOMEM;
 		goto err_free;
+	}
 
 	/* Last: from here on encap_rcv may run and find the instance. */
 	err = rumor_socket_open(inst, extack);
 	if (err)
-		goto err_free;
+		goto err_timer;
+	rumor_env_start(inst);
 
 	rn->inst = inst;
 	rn->generation++;
 	pr_info("up in netns %u: node %016llx, port %u\n", net->ns.inum,
-		inst->node_id, cfg->port);
+		inst->node->id, cfg->port);
 	return 0;
 
+err_timer:
+	rumor_env_stop(inst);
 err_free:
 	instance_free(inst);
 	return err;
@@ -83,7 +98,7 @@ void rumor_instance_down(struct rumor_net *rn)
 	rn->inst = NULL;
 	rn->generation++;
 
-	/* The worker sends only while inst->sock is set. */
+	/* The workers run the core only while inst->sock is set. */
 	mutex_lock(&inst->lock);
 	sock = inst->sock;
 	inst->sock = NULL;
@@ -92,9 +107,10 @@ void rumor_instance_down(struct rumor_net *rn)
 	rumor_socket_close(sock);
 	/* No encap_rcv can still be running, so nothing queues any more. */
 	synchronize_net();
-	rumor_gossip_stop(inst);
+	rumor_rx_stop(inst);
+	rumor_env_stop(inst);
 	pr_info("down in netns %u: node %016llx\n", inst->net->ns.inum,
-		inst->node_id);
+		inst->node->id);
 	instance_free(inst);
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * One rumor instance per network namespace: its configuration, socket,
- * peers, dedup windows and counters.
+ * One rumor instance per network namespace: a protocol core node (core/),
+ * the kernel UDP socket it talks through, and the work items that feed it
+ * datagrams and timer ticks.
  */
 #ifndef _RUMOR_INSTANCE_H
 #define _RUMOR_INSTANCE_H
@@ -12,57 +13,44 @@
 #include <linux/workqueue.h>
 #include <net/net_namespace.h>
 
-#include "wire.h"
-#include "peer.h"
-#include "dedup.h"
+#include "node.h"
 
 /* Datagrams waiting for the receive worker; more are dropped and counted. */
 #define RUMOR_RXQ_MAX		4096
 
-struct rumor_config {
+struct rumor_instance_config {
 	u16 port;
-	struct rumor_endpoint bind;	/* family AF_UNSPEC: all addresses */
-	u32 max_payload;
-	u32 max_origins;
+	struct rumor_ep bind;		/* family 0: all addresses */
+	struct rumor_config core;
 };
 
-/* Counters protected by rumor_instance.lock. */
-struct rumor_stats {
-	u64 rx_malformed[RUMOR_WIRE_NERR];
-	u64 rx_unknown_peer;
-	u64 rx_nomem;
-	u64 delivered;
-	u64 duplicates;
-	u64 too_old;
-	u64 hops_exceeded;
-	u64 deliver_failed;
-	u64 broadcasts;
-	u64 forwarded;
+/* What the host counts; the protocol's own counters are in node->stats. */
+struct rumor_host_stats {
 	u64 tx_packets;
 	u64 tx_bytes;
 	u64 tx_errors;
-	u64 peers_full;
+	u64 deliver_failed;
 };
 
 struct rumor_instance {
 	struct net *net;
-	struct rumor_config cfg;
-	u64 node_id;		/* this run's origin id, random and non-zero */
+	struct rumor_instance_config cfg;
+	struct rumor_env env;		/* the core's view of this host */
 
 	/*
-	 * Taken by netlink requests (after rumor_net.lock) and by the receive
-	 * worker; guards everything below but the atomics and the queue.
+	 * Taken by netlink requests (after rumor_net.lock) and by both
+	 * workers: it serialises every call into the core. Guards everything
+	 * below but the atomics and the queue.
 	 */
 	struct mutex lock;
-	struct socket *sock;	/* NULL once teardown has begun */
-	u64 last_seq;
-	struct rumor_peers peers;
-	struct rumor_dedup dedup;
-	struct rumor_stats stats;
+	struct rumor_node *node;
+	struct socket *sock;		/* NULL once teardown has begun */
+	struct rumor_host_stats stats;
 
 	/* The socket's encap_rcv hook runs in softirq: it only queues. */
 	struct sk_buff_head rxq;
 	struct work_struct rx_work;
+	struct delayed_work timer_work;
 	atomic64_t rx_packets;
 	atomic64_t rx_bytes;
 	atomic64_t rx_queue_full;
@@ -79,7 +67,7 @@ struct rumor_net {
 
 struct rumor_net *rumor_net(struct net *net);
 int rumor_instance_up(struct rumor_net *rn, struct net *net,
-		      const struct rumor_config *cfg,
+		      const struct rumor_instance_config *cfg,
 		      struct netlink_ext_ack *extack);
 void rumor_instance_down(struct rumor_net *rn);
 

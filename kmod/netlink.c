@@ -1,41 +1,72 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Generic netlink family "rumor". Requests take rumor_net.lock, then the
- * instance lock for anything the receive worker also touches.
+ * instance lock for anything that touches the core.
  */
 #include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/sock.h>
 #include <uapi/linux/rumor.h>
 
-#include "gossip.h"
 #include "instance.h"
 #include "netlink.h"
 #include "socket.h"
 
 #define RUMOR_MAX_PAYLOAD_LIMIT (RUMOR_WIRE_MAX_LEN - RUMOR_WIRE_GOSSIP_HLEN)
 
-static const struct netlink_range_validation max_payload_range = {
-	.max = RUMOR_MAX_PAYLOAD_LIMIT,
+/*
+ * Every protocol parameter: its attribute, where it lives in struct
+ * rumor_config, and its range. One table serves parsing, validation and
+ * reporting; rumor_config_check() then judges the combination.
+ */
+static const struct config_param {
+	int attr;
+	const char *name;
+	size_t offset;
+	u8 size;
+	u32 min, max;
+} config_params[] = {
+#define P(a, field, lo, hi) { RUMOR_CONFIG_A_##a, #field, \
+	offsetof(struct rumor_config, field), \
+	sizeof(((struct rumor_config *)0)->field), lo, hi }
+	P(ACTIVE_SIZE, active_size, 1, 64),
+	P(PASSIVE_SIZE, passive_size, 0, 255),
+	P(ARWL, arwl, 0, 32),
+	P(PRWL, prwl, 0, 32),
+	P(SHUFFLE_ACTIVE, shuffle_active, 0, RUMOR_WIRE_SHUFFLE_MAX),
+	P(SHUFFLE_PASSIVE, shuffle_passive, 0, RUMOR_WIRE_SHUFFLE_MAX),
+	P(SHUFFLE_TTL, shuffle_ttl, 0, 32),
+	P(SHUFFLE_INTERVAL, shuffle_interval_ms, 1, 3600000),
+	P(JOIN_INTERVAL, join_interval_ms, 1, 3600000),
+	P(NEIGHBOR_TIMEOUT, neighbor_timeout_ms, 1, 3600000),
+	P(PING_INTERVAL, ping_interval_ms, 1, 3600000),
+	P(FAIL_TIMEOUT, fail_timeout_ms, 2, 3600000),
+	P(IHAVE_INTERVAL, ihave_interval_ms, 1, 60000),
+	P(GRAFT_TIMEOUT, graft_timeout_ms, 1, 60000),
+	P(GRAFT_RETRY, graft_retry_ms, 1, 60000),
+	P(OPTIMIZE_HOPS, optimize_hops, 0, 255),
+	P(MAX_MISSING, max_missing, 1, 65536),
+	P(LAZY_QUEUE, lazy_queue_len, 1, 4096),
+	P(CACHE_BYTES, cache_bytes, 0, 1 << 28),
+	P(CACHE_AGE, cache_age_ms, 1, 86400000),
+	P(MAX_ORIGINS, max_origins, 1, RUMOR_MAX_ORIGINS_LIMIT),
+	P(MAX_PAYLOAD, max_payload, 0, RUMOR_MAX_PAYLOAD_LIMIT),
+#undef P
 };
 
-static const struct netlink_range_validation max_origins_range = {
-	.min = 1,
-	.max = RUMOR_MAX_ORIGINS_LIMIT,
+static const struct nla_policy config_policy[RUMOR_CONFIG_A_MAX + 1] = {
+	[RUMOR_CONFIG_A_ACTIVE_SIZE ... RUMOR_CONFIG_A_MAX] = { .type = NLA_U32 },
 };
 
 static const struct nla_policy peer_policy[RUMOR_PEER_A_MAX + 1] = {
 	[RUMOR_PEER_A_ADDR] = NLA_POLICY_RANGE(NLA_BINARY, 4, 16),
 	[RUMOR_PEER_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
-	[RUMOR_PEER_A_STATS] = { .type = NLA_REJECT,
-				 .reject_message = "peer counters are read-only" },
 };
 
 static const struct nla_policy rumor_policy[RUMOR_A_MAX + 1] = {
 	[RUMOR_A_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[RUMOR_A_BIND_ADDR] = NLA_POLICY_RANGE(NLA_BINARY, 4, 16),
-	[RUMOR_A_MAX_PAYLOAD] = NLA_POLICY_FULL_RANGE(NLA_U32, &max_payload_range),
-	[RUMOR_A_MAX_ORIGINS] = NLA_POLICY_FULL_RANGE(NLA_U32, &max_origins_range),
+	[RUMOR_A_CONFIG] = NLA_POLICY_NESTED(config_policy),
 	[RUMOR_A_PEER] = NLA_POLICY_NESTED(peer_policy),
 	[RUMOR_A_PAYLOAD] = { .type = NLA_BINARY, .len = RUMOR_MAX_PAYLOAD_LIMIT },
 };
@@ -44,39 +75,42 @@ static struct genl_family rumor_genl_family;
 
 enum rumor_mcgrp {
 	RUMOR_MCGRP_DELIVER_ID,
+	RUMOR_MCGRP_EVENTS_ID,
 };
 
 static const struct genl_multicast_group rumor_mcgrps[] = {
 	[RUMOR_MCGRP_DELIVER_ID] = { .name = RUMOR_MCGRP_DELIVER,
 				     .flags = GENL_MCAST_CAP_NET_ADMIN },
+	[RUMOR_MCGRP_EVENTS_ID] = { .name = RUMOR_MCGRP_EVENTS,
+				    .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 /* Address attributes are 4 bytes for IPv4 and 16 for IPv6, nothing else. */
-static int parse_addr(const struct nlattr *attr, struct rumor_endpoint *ep,
-		      struct netlink_ext_ack *extack)
+static int parse_addr(const struct nlattr *attr, __be16 port,
+		      struct rumor_ep *ep, struct netlink_ext_ack *extack)
 {
 	switch (nla_len(attr)) {
 	case sizeof(struct in_addr):
-		ep->family = AF_INET;
-		ep->v4.s_addr = nla_get_in_addr(attr);
+		rumor_ep_from_v4(ep, nla_get_in_addr(attr), port);
 		return 0;
-	case sizeof(struct in6_addr):
-		ep->family = AF_INET6;
-		ep->v6 = nla_get_in6_addr(attr);
-		rumor_endpoint_normalize(ep);
+	case sizeof(struct in6_addr): {
+		struct in6_addr a = nla_get_in6_addr(attr);
+
+		rumor_ep_from_v6(ep, &a, port);
 		return 0;
+	}
 	}
 	NL_SET_ERR_MSG_ATTR(extack, attr,
 			    "address must be 4 (IPv4) or 16 (IPv6) bytes");
 	return -EINVAL;
 }
 
-static int put_addr(struct sk_buff *skb, int type,
-		    const struct rumor_endpoint *ep)
+static int put_ep(struct sk_buff *skb, int addr_attr, int port_attr,
+		  const struct rumor_ep *ep)
 {
-	if (ep->family == AF_INET)
-		return nla_put_in_addr(skb, type, ep->v4.s_addr);
-	return nla_put_in6_addr(skb, type, &ep->v6);
+	if (nla_put(skb, addr_attr, ep->family == 4 ? 4 : 16, ep->addr))
+		return -EMSGSIZE;
+	return port_attr ? nla_put_u16(skb, port_attr, ep->port) : 0;
 }
 
 /* Find the instance of the request's namespace, or say why there is none. */
@@ -90,29 +124,61 @@ static struct rumor_instance *instance_of(struct rumor_net *rn,
 	return rn->inst;
 }
 
+static int parse_config(const struct nlattr *nest, struct rumor_config *cfg,
+			struct netlink_ext_ack *extack)
+{
+	struct nlattr *tb[RUMOR_CONFIG_A_MAX + 1];
+	size_t i;
+	int err;
+
+	err = nla_parse_nested(tb, RUMOR_CONFIG_A_MAX, nest, config_policy,
+			       extack);
+	if (err)
+		return err;
+	for (i = 0; i < ARRAY_SIZE(config_params); i++) {
+		const struct config_param *p = &config_params[i];
+		void *field = (u8 *)cfg + p->offset;
+		u32 v;
+
+		if (!tb[p->attr])
+			continue;
+		v = nla_get_u32(tb[p->attr]);
+		if (v < p->min || v > p->max) {
+			NL_SET_ERR_MSG_ATTR_FMT(extack, tb[p->attr],
+						"%s must be between %u and %u",
+						p->name, p->min, p->max);
+			return -ERANGE;
+		}
+		if (p->size == 1)
+			*(u8 *)field = v;
+		else
+			*(u32 *)field = v;
+	}
+	return 0;
+}
+
 static int rumor_nl_up(struct sk_buff *skb, struct genl_info *info)
 {
 	struct rumor_net *rn = rumor_net(genl_info_net(info));
-	struct rumor_config cfg = {
-		.port = RUMOR_DEFAULT_PORT,
-		.max_payload = RUMOR_DEFAULT_MAX_PAYLOAD,
-		.max_origins = RUMOR_DEFAULT_MAX_ORIGINS,
-	};
+	struct rumor_instance_config cfg = { .port = RUMOR_DEFAULT_PORT };
 	struct nlattr **attrs = info->attrs;
 	int err;
 
+	rumor_config_default(&cfg.core);
 	if (attrs[RUMOR_A_PORT])
 		cfg.port = nla_get_u16(attrs[RUMOR_A_PORT]);
 	if (attrs[RUMOR_A_BIND_ADDR]) {
-		err = parse_addr(attrs[RUMOR_A_BIND_ADDR], &cfg.bind,
+		err = parse_addr(attrs[RUMOR_A_BIND_ADDR], 0, &cfg.bind,
 				 info->extack);
 		if (err)
 			return err;
 	}
-	if (attrs[RUMOR_A_MAX_PAYLOAD])
-		cfg.max_payload = nla_get_u32(attrs[RUMOR_A_MAX_PAYLOAD]);
-	if (attrs[RUMOR_A_MAX_ORIGINS])
-		cfg.max_origins = nla_get_u32(attrs[RUMOR_A_MAX_ORIGINS]);
+	if (attrs[RUMOR_A_CONFIG]) {
+		err = parse_config(attrs[RUMOR_A_CONFIG], &cfg.core,
+				   info->extack);
+		if (err)
+			return err;
+	}
 
 	mutex_lock(&rn->lock);
 	err = rumor_instance_up(rn, genl_info_net(info), &cfg, info->extack);
@@ -134,7 +200,7 @@ static int rumor_nl_down(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
-static int parse_peer(struct genl_info *info, struct rumor_endpoint *ep)
+static int parse_peer(struct genl_info *info, struct rumor_ep *ep)
 {
 	struct nlattr *tb[RUMOR_PEER_A_MAX + 1];
 	int err;
@@ -150,51 +216,42 @@ static int parse_peer(struct genl_info *info, struct rumor_endpoint *ep)
 				    "peer has no address");
 		return -EINVAL;
 	}
-	memset(ep, 0, sizeof(*ep));
-	err = parse_addr(tb[RUMOR_PEER_A_ADDR], ep, info->extack);
-	if (err)
-		return err;
-	ep->port = htons(tb[RUMOR_PEER_A_PORT] ?
-			 nla_get_u16(tb[RUMOR_PEER_A_PORT]) :
-			 RUMOR_DEFAULT_PORT);
-	return 0;
+	return parse_addr(tb[RUMOR_PEER_A_ADDR],
+			  htons(tb[RUMOR_PEER_A_PORT] ?
+				nla_get_u16(tb[RUMOR_PEER_A_PORT]) :
+				RUMOR_DEFAULT_PORT), ep, info->extack);
 }
 
-/* Add or remove a peer; the caller holds the instance lock. */
-static int change_peer(struct rumor_instance *inst, u8 cmd,
-		       const struct rumor_endpoint *ep,
-		       struct netlink_ext_ack *extack)
+/* Join through a contact, or forget one. */
+static int change_contact(struct rumor_instance *inst, u8 cmd,
+			  const struct rumor_ep *ep,
+			  struct netlink_ext_ack *extack)
 {
-	int err;
-
-	if (cmd == RUMOR_CMD_PEER_DEL) {
-		err = rumor_peer_del(&inst->peers, ep);
-		if (err == -ENOENT)
-			NL_SET_ERR_MSG(extack, "no such peer");
-		return err;
+	if (cmd == RUMOR_CMD_FORGET) {
+		if (!rumor_node_forget(inst->node, ep))
+			return 0;
+		NL_SET_ERR_MSG(extack, "not a contact");
+		return -ENOENT;
 	}
 	if (!rumor_socket_can_reach(inst, ep)) {
 		NL_SET_ERR_MSG(extack,
-			       "peer address family does not match the bind address");
+			       "contact address family does not match the bind address");
 		return -EAFNOSUPPORT;
 	}
-	err = rumor_peer_add(&inst->peers, ep);
-	if (err == -EEXIST)
-		NL_SET_ERR_MSG(extack, "peer already exists");
-	if (err == -ENOSPC) {
-		NL_SET_ERR_MSG_FMT(extack, "peer table is full (%u peers)",
-				   RUMOR_MAX_PEERS);
-		inst->stats.peers_full++;
+	if (rumor_node_join(inst->node, ep)) {
+		NL_SET_ERR_MSG_FMT(extack, "too many contacts (%u)",
+				   RUMOR_MAX_CONTACTS);
+		return -ENOSPC;
 	}
-	return err;
+	return 0;
 }
 
-/* RUMOR_CMD_PEER_ADD and RUMOR_CMD_PEER_DEL. */
-static int rumor_nl_peer(struct sk_buff *skb, struct genl_info *info)
+/* RUMOR_CMD_JOIN and RUMOR_CMD_FORGET. */
+static int rumor_nl_contact(struct sk_buff *skb, struct genl_info *info)
 {
 	struct rumor_net *rn = rumor_net(genl_info_net(info));
 	struct rumor_instance *inst;
-	struct rumor_endpoint ep;
+	struct rumor_ep ep;
 	int err;
 
 	err = parse_peer(info, &ep);
@@ -205,7 +262,8 @@ static int rumor_nl_peer(struct sk_buff *skb, struct genl_info *info)
 	inst = instance_of(rn, info);
 	if (inst) {
 		mutex_lock(&inst->lock);
-		err = change_peer(inst, info->genlhdr->cmd, &ep, info->extack);
+		err = change_contact(inst, info->genlhdr->cmd, &ep,
+				     info->extack);
 		mutex_unlock(&inst->lock);
 		if (!err)
 			rn->generation++;
@@ -222,7 +280,7 @@ static int rumor_nl_broadcast(struct sk_buff *skb, struct genl_info *info)
 	struct rumor_instance *inst;
 	struct nlattr *payload;
 	struct sk_buff *reply;
-	u64 origin, seq;
+	u64 origin = 0, seq = 0;
 	void *hdr;
 	int err;
 
@@ -240,18 +298,17 @@ static int rumor_nl_broadcast(struct sk_buff *skb, struct genl_info *info)
 		err = -ENETDOWN;
 		goto out;
 	}
-	if (nla_len(payload) > inst->cfg.max_payload) {
+	mutex_lock(&inst->lock);
+	origin = inst->node->id;
+	err = rumor_node_broadcast(inst->node, nla_data(payload),
+				   nla_len(payload), &seq);
+	mutex_unlock(&inst->lock);
+	if (err) {
 		NL_SET_ERR_MSG_ATTR_FMT(info->extack, payload,
 					"payload is larger than max-payload (%u bytes)",
-					inst->cfg.max_payload);
+					inst->cfg.core.max_payload);
 		err = -EMSGSIZE;
-		goto out;
 	}
-	mutex_lock(&inst->lock);
-	origin = inst->node_id;
-	err = rumor_gossip_broadcast(inst, nla_data(payload), nla_len(payload),
-				     &seq);
-	mutex_unlock(&inst->lock);
 out:
 	mutex_unlock(&rn->lock);
 	if (err)
@@ -273,9 +330,29 @@ err_free:
 	return err;
 }
 
+static int put_config(struct sk_buff *skb, const struct rumor_config *cfg)
+{
+	struct nlattr *nest = nla_nest_start(skb, RUMOR_A_CONFIG);
+	size_t i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < ARRAY_SIZE(config_params); i++) {
+		const struct config_param *p = &config_params[i];
+		const void *field = (const u8 *)cfg + p->offset;
+
+		if (nla_put_u32(skb, p->attr, p->size == 1 ? *(const u8 *)field :
+							   *(const u32 *)field))
+			return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int put_stats(struct sk_buff *skb, struct rumor_instance *inst)
 {
-	const struct rumor_stats *s = &inst->stats;
+	const struct rumor_node_stats *s = &inst->node->stats;
+	const struct rumor_host_stats *h = &inst->stats;
 	const struct {
 		int type;
 		u64 value;
@@ -283,8 +360,10 @@ static int put_stats(struct sk_buff *skb, struct rumor_instance *inst)
 		{ RUMOR_STATS_A_RX_PACKETS, atomic64_read(&inst->rx_packets) },
 		{ RUMOR_STATS_A_RX_BYTES, atomic64_read(&inst->rx_bytes) },
 		{ RUMOR_STATS_A_RX_QUEUE_FULL, atomic64_read(&inst->rx_queue_full) },
-		{ RUMOR_STATS_A_RX_UNKNOWN_PEER, s->rx_unknown_peer },
-		{ RUMOR_STATS_A_RX_NOMEM, s->rx_nomem },
+		{ RUMOR_STATS_A_TX_PACKETS, h->tx_packets },
+		{ RUMOR_STATS_A_TX_BYTES, h->tx_bytes },
+		{ RUMOR_STATS_A_TX_ERRORS, h->tx_errors },
+		{ RUMOR_STATS_A_DELIVER_FAILED, h->deliver_failed },
 		{ RUMOR_STATS_A_RX_TRUNCATED, s->rx_malformed[RUMOR_WIRE_ETRUNC] },
 		{ RUMOR_STATS_A_RX_BAD_MAGIC, s->rx_malformed[RUMOR_WIRE_EMAGIC] },
 		{ RUMOR_STATS_A_RX_BAD_VERSION, s->rx_malformed[RUMOR_WIRE_EVERSION] },
@@ -292,22 +371,42 @@ static int put_stats(struct sk_buff *skb, struct rumor_instance *inst)
 		{ RUMOR_STATS_A_RX_BAD_TYPE, s->rx_malformed[RUMOR_WIRE_ETYPE] },
 		{ RUMOR_STATS_A_RX_BAD_LENGTH, s->rx_malformed[RUMOR_WIRE_ELEN] },
 		{ RUMOR_STATS_A_RX_BAD_BODY, s->rx_malformed[RUMOR_WIRE_EBODY] },
+		{ RUMOR_STATS_A_RX_GOSSIP, s->rx_gossip },
+		{ RUMOR_STATS_A_RX_IHAVE, s->rx_ihave },
+		{ RUMOR_STATS_A_RX_IHAVE_IDS, s->rx_ihave_ids },
+		{ RUMOR_STATS_A_RX_GRAFT, s->rx_graft },
+		{ RUMOR_STATS_A_RX_PRUNE, s->rx_prune },
+		{ RUMOR_STATS_A_RX_CONTROL, s->rx_control },
+		{ RUMOR_STATS_A_RX_STRANGER, s->rx_stranger },
+		{ RUMOR_STATS_A_TX_GOSSIP, s->tx_gossip },
+		{ RUMOR_STATS_A_TX_IHAVE, s->tx_ihave },
+		{ RUMOR_STATS_A_TX_IHAVE_IDS, s->tx_ihave_ids },
+		{ RUMOR_STATS_A_TX_GRAFT, s->tx_graft },
+		{ RUMOR_STATS_A_TX_PRUNE, s->tx_prune },
+		{ RUMOR_STATS_A_TX_CONTROL, s->tx_control },
 		{ RUMOR_STATS_A_DELIVERED, s->delivered },
 		{ RUMOR_STATS_A_DUPLICATES, s->duplicates },
 		{ RUMOR_STATS_A_TOO_OLD, s->too_old },
-		{ RUMOR_STATS_A_ORIGINS_EVICTED, inst->dedup.evicted },
 		{ RUMOR_STATS_A_HOPS_EXCEEDED, s->hops_exceeded },
-		{ RUMOR_STATS_A_DELIVER_FAILED, s->deliver_failed },
 		{ RUMOR_STATS_A_BROADCASTS, s->broadcasts },
-		{ RUMOR_STATS_A_FORWARDED, s->forwarded },
-		{ RUMOR_STATS_A_TX_PACKETS, s->tx_packets },
-		{ RUMOR_STATS_A_TX_BYTES, s->tx_bytes },
-		{ RUMOR_STATS_A_TX_ERRORS, s->tx_errors },
-		{ RUMOR_STATS_A_PEERS_FULL, s->peers_full },
+		{ RUMOR_STATS_A_TREE_OPTIMIZED, s->tree_optimized },
+		{ RUMOR_STATS_A_GRAFT_UNKNOWN, s->graft_unknown },
+		{ RUMOR_STATS_A_GRAFT_GAVE_UP, s->graft_gave_up },
+		{ RUMOR_STATS_A_NOMEM, s->nomem },
+		{ RUMOR_STATS_A_ORIGINS_EVICTED, s->origins_evicted },
+		{ RUMOR_STATS_A_MISSING_FULL, s->missing_full },
+		{ RUMOR_STATS_A_LAZY_DROPPED, s->lazy_dropped },
+		{ RUMOR_STATS_A_CACHE_EVICTED, s->cache_evicted },
+		{ RUMOR_STATS_A_CACHE_EXPIRED, s->cache_expired },
+		{ RUMOR_STATS_A_NEIGHBOR_UP, s->neighbor_up },
+		{ RUMOR_STATS_A_NEIGHBOR_DOWN, s->neighbor_down },
+		{ RUMOR_STATS_A_PEER_FAILED, s->peer_failed },
+		{ RUMOR_STATS_A_SHUFFLES, s->shuffles },
 	};
 	struct nlattr *nest;
 	size_t i;
 
+	BUILD_BUG_ON(ARRAY_SIZE(counters) != RUMOR_STATS_A_MAX - 1);
 	nest = nla_nest_start(skb, RUMOR_A_STATS);
 	if (!nest)
 		return -EMSGSIZE;
@@ -321,18 +420,18 @@ static int put_stats(struct sk_buff *skb, struct rumor_instance *inst)
 
 static int put_instance(struct sk_buff *skb, struct rumor_instance *inst)
 {
-	const struct rumor_config *cfg = &inst->cfg;
+	const struct rumor_node *n = inst->node;
 
 	if (nla_put_u8(skb, RUMOR_A_STATE, RUMOR_STATE_UP) ||
-	    nla_put_u64_64bit(skb, RUMOR_A_NODE_ID, inst->node_id, RUMOR_A_PAD) ||
-	    nla_put_u16(skb, RUMOR_A_PORT, cfg->port) ||
-	    (cfg->bind.family != AF_UNSPEC &&
-	     put_addr(skb, RUMOR_A_BIND_ADDR, &cfg->bind)) ||
-	    nla_put_u32(skb, RUMOR_A_MAX_PAYLOAD, cfg->max_payload) ||
-	    nla_put_u32(skb, RUMOR_A_MAX_ORIGINS, cfg->max_origins) ||
-	    nla_put_u32(skb, RUMOR_A_MAX_PEERS, RUMOR_MAX_PEERS) ||
-	    nla_put_u32(skb, RUMOR_A_NUM_PEERS, inst->peers.count) ||
-	    nla_put_u32(skb, RUMOR_A_NUM_ORIGINS, inst->dedup.count))
+	    nla_put_u64_64bit(skb, RUMOR_A_NODE_ID, n->id, RUMOR_A_PAD) ||
+	    nla_put_u16(skb, RUMOR_A_PORT, inst->cfg.port) ||
+	    (inst->cfg.bind.family &&
+	     put_ep(skb, RUMOR_A_BIND_ADDR, 0, &inst->cfg.bind)) ||
+	    put_config(skb, &n->cfg) ||
+	    nla_put_u32(skb, RUMOR_A_NUM_ACTIVE, n->nactive) ||
+	    nla_put_u32(skb, RUMOR_A_NUM_PASSIVE, n->npassive) ||
+	    nla_put_u32(skb, RUMOR_A_NUM_ORIGINS, n->origins.count) ||
+	    nla_put_u32(skb, RUMOR_A_CACHE_BYTES, rumor_node_cache_bytes(n)))
 		return -EMSGSIZE;
 	return put_stats(skb, inst);
 }
@@ -376,72 +475,119 @@ err_free:
 	return err;
 }
 
-static int put_peer(struct sk_buff *skb, const struct rumor_peer *peer)
+static int put_peer_stats(struct sk_buff *skb, const struct rumor_peer *p,
+			  u64 now)
 {
-	const struct rumor_peer_stats *s = &peer->stats;
-	struct nlattr *nest, *stats;
+	const struct rumor_peer_stats *s = &p->stats;
+	const struct {
+		int type;
+		u64 value;
+	} counters[] = {
+		{ RUMOR_PEER_STATS_A_RX_GOSSIP, s->rx_gossip },
+		{ RUMOR_PEER_STATS_A_RX_DUPLICATES, s->rx_duplicates },
+		{ RUMOR_PEER_STATS_A_RX_IHAVE_IDS, s->rx_ihave_ids },
+		{ RUMOR_PEER_STATS_A_TX_GOSSIP, s->tx_gossip },
+		{ RUMOR_PEER_STATS_A_TX_IHAVE_IDS, s->tx_ihave_ids },
+		{ RUMOR_PEER_STATS_A_GRAFTS_SENT, s->grafts_sent },
+		{ RUMOR_PEER_STATS_A_GRAFTS_RECEIVED, s->grafts_received },
+		{ RUMOR_PEER_STATS_A_PRUNES_SENT, s->prunes_sent },
+		{ RUMOR_PEER_STATS_A_PRUNES_RECEIVED, s->prunes_received },
+		{ RUMOR_PEER_STATS_A_LAZY_DROPPED, s->lazy_dropped },
+	};
+	struct nlattr *nest;
+	size_t i;
 
-	nest = nla_nest_start(skb, RUMOR_A_PEER);
+	BUILD_BUG_ON(ARRAY_SIZE(counters) != RUMOR_PEER_STATS_A_MAX - 1);
+	if (nla_put_u64_64bit(skb, RUMOR_PEER_A_AGE_MS,
+			      div_u64(now - p->since, 1000), RUMOR_PEER_A_PAD) ||
+	    nla_put_u64_64bit(skb, RUMOR_PEER_A_IDLE_MS,
+			      div_u64(now - p->last_rx, 1000), RUMOR_PEER_A_PAD))
+		return -EMSGSIZE;
+	nest = nla_nest_start(skb, RUMOR_PEER_A_STATS);
 	if (!nest)
 		return -EMSGSIZE;
-	if (put_addr(skb, RUMOR_PEER_A_ADDR, &peer->ep) ||
-	    nla_put_u16(skb, RUMOR_PEER_A_PORT, ntohs(peer->ep.port)))
+	for (i = 0; i < ARRAY_SIZE(counters); i++)
+		if (nla_put_u64_64bit(skb, counters[i].type, counters[i].value,
+				      RUMOR_PEER_STATS_A_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Member @index of the node: the active view, the passive view, contacts. */
+static int put_member(struct sk_buff *skb, const struct rumor_node *n,
+		      u32 index)
+{
+	const struct rumor_peer *p = NULL;
+	const struct rumor_member *m = NULL;
+	const struct rumor_ep *ep;
+	struct nlattr *nest;
+	u8 state;
+
+	if (index < n->nactive) {
+		p = n->active[index];
+		m = &p->m;
+		state = p->eager ? RUMOR_PEER_ACTIVE_EAGER : RUMOR_PEER_ACTIVE_LAZY;
+	} else if ((index -= n->nactive) < n->npassive) {
+		m = &n->passive[index];
+		state = RUMOR_PEER_PASSIVE;
+	} else {
+		index -= n->npassive;
+		state = RUMOR_PEER_CONTACT;
+	}
+	ep = m ? &m->ep : &n->contacts[index];
+
+	nest = nla_nest_start(skb, RUMOR_A_PEER);
+	if (!nest || put_ep(skb, RUMOR_PEER_A_ADDR, RUMOR_PEER_A_PORT, ep) ||
+	    nla_put_u8(skb, RUMOR_PEER_A_STATE, state) ||
+	    (m && nla_put_u64_64bit(skb, RUMOR_PEER_A_NODE_ID, m->id,
+				    RUMOR_PEER_A_PAD)) ||
+	    (p && put_peer_stats(skb, p, n->env->now(n->env->host))))
 		return -EMSGSIZE;
-	stats = nla_nest_start(skb, RUMOR_PEER_A_STATS);
-	if (!stats ||
-	    nla_put_u64_64bit(skb, RUMOR_PEER_STATS_A_RX_MESSAGES,
-			      s->rx_messages, RUMOR_PEER_STATS_A_PAD) ||
-	    nla_put_u64_64bit(skb, RUMOR_PEER_STATS_A_RX_DUPLICATES,
-			      s->rx_duplicates, RUMOR_PEER_STATS_A_PAD) ||
-	    nla_put_u64_64bit(skb, RUMOR_PEER_STATS_A_TX_MESSAGES,
-			      s->tx_messages, RUMOR_PEER_STATS_A_PAD) ||
-	    nla_put_u64_64bit(skb, RUMOR_PEER_STATS_A_TX_ERRORS,
-			      s->tx_errors, RUMOR_PEER_STATS_A_PAD))
-		return -EMSGSIZE;
-	nla_nest_end(skb, stats);
 	nla_nest_end(skb, nest);
 	return 0;
 }
 
 /*
- * One message per peer; cb->args[0] counts the peers already sent. The
- * generation goes into cb->seq so that a dump spanning a change to the peer
- * list is flagged NLM_F_DUMP_INTR rather than silently skewed.
+ * One message per member; cb->args[0] counts the members already sent. The
+ * generation goes into cb->seq so that a dump spanning a change to the
+ * views is flagged NLM_F_DUMP_INTR rather than silently skewed; views change
+ * on their own, so every change of the active view bumps it too.
  */
 static int rumor_nl_peer_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct rumor_net *rn = rumor_net(sock_net(skb->sk));
 	struct rumor_instance *inst;
-	struct rumor_peer *peer;
-	long index = 0;
+	const struct rumor_node *n;
 	int err = 0;
+	u32 i, total;
 
 	mutex_lock(&rn->lock);
-	cb->seq = rn->generation;
 	inst = rn->inst;
 	if (!inst)
 		goto out;
 	mutex_lock(&inst->lock);
-	list_for_each_entry(peer, &inst->peers.list, node) {
-		void *hdr;
+	cb->seq = rn->generation + (u32)inst->node->stats.neighbor_up +
+		  (u32)inst->node->stats.neighbor_down;
+	n = inst->node;
+	total = n->nactive + n->npassive + n->ncontacts;
+	for (i = cb->args[0]; i < total; i++) {
+		void *hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, &rumor_genl_family,
+					NLM_F_MULTI, RUMOR_CMD_PEER_GET);
 
-		if (index++ < cb->args[0])
-			continue;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid,
-				  cb->nlh->nlmsg_seq, &rumor_genl_family,
-				  NLM_F_MULTI, RUMOR_CMD_PEER_GET);
 		if (!hdr) {
 			err = -EMSGSIZE;
 			break;
 		}
 		genl_dump_check_consistent(cb, hdr);
-		if (put_peer(skb, peer)) {
+		if (put_member(skb, n, i)) {
 			genlmsg_cancel(skb, hdr);
 			err = -EMSGSIZE;
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		cb->args[0] = index;
+		cb->args[0] = i + 1;
 	}
 	mutex_unlock(&inst->lock);
 out:
@@ -453,8 +599,8 @@ out:
 }
 
 int rumor_netlink_deliver(struct rumor_instance *inst,
-			  const struct rumor_peer *from,
-			  const struct rumor_msg *msg)
+			  const struct rumor_msg *msg,
+			  const struct rumor_ep *from)
 {
 	struct sk_buff *skb;
 	struct nlattr *nest;
@@ -467,22 +613,23 @@ int rumor_netlink_deliver(struct rumor_instance *inst,
 	skb = genlmsg_new(3 * nla_total_size_64bit(sizeof(u64)) +
 			  nla_total_size(sizeof(u8)) +
 			  nla_total_size(0) + 2 * nla_total_size(16) +
-			  nla_total_size(msg->payload_len), GFP_KERNEL);
+			  nla_total_size(msg->gossip.payload_len), GFP_KERNEL);
 	if (!skb)
 		return -ENOMEM;
 	hdr = genlmsg_put(skb, 0, 0, &rumor_genl_family, 0, RUMOR_CMD_DELIVER);
 	if (!hdr)
 		goto nospace;
-	if (nla_put_u64_64bit(skb, RUMOR_A_ORIGIN, msg->origin, RUMOR_A_PAD) ||
-	    nla_put_u64_64bit(skb, RUMOR_A_SEQ, msg->seq, RUMOR_A_PAD) ||
+	if (nla_put_u64_64bit(skb, RUMOR_A_ORIGIN, msg->gossip.origin,
+			      RUMOR_A_PAD) ||
+	    nla_put_u64_64bit(skb, RUMOR_A_SEQ, msg->gossip.seq, RUMOR_A_PAD) ||
 	    nla_put_u8(skb, RUMOR_A_HOPS, msg->hops))
 		goto nospace;
 	nest = nla_nest_start(skb, RUMOR_A_PEER);
-	if (!nest || put_addr(skb, RUMOR_PEER_A_ADDR, &from->ep) ||
-	    nla_put_u16(skb, RUMOR_PEER_A_PORT, ntohs(from->ep.port)))
+	if (!nest || put_ep(skb, RUMOR_PEER_A_ADDR, RUMOR_PEER_A_PORT, from))
 		goto nospace;
 	nla_nest_end(skb, nest);
-	if (nla_put(skb, RUMOR_A_PAYLOAD, msg->payload_len, msg->payload))
+	if (nla_put(skb, RUMOR_A_PAYLOAD, msg->gossip.payload_len,
+		    msg->gossip.payload))
 		goto nospace;
 	genlmsg_end(skb, hdr);
 
@@ -499,6 +646,37 @@ nospace:
 	return -EMSGSIZE;
 }
 
+void rumor_netlink_neighbor(struct rumor_instance *inst,
+			    const struct rumor_member *m, int up)
+{
+	struct sk_buff *skb;
+	struct nlattr *nest;
+	void *hdr;
+
+	if (!genl_has_listeners(&rumor_genl_family, inst->net,
+				RUMOR_MCGRP_EVENTS_ID))
+		return;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &rumor_genl_family, 0,
+			  up ? RUMOR_CMD_NEIGHBOR_UP : RUMOR_CMD_NEIGHBOR_DOWN);
+	if (!hdr)
+		goto nospace;
+	nest = nla_nest_start(skb, RUMOR_A_PEER);
+	if (!nest || put_ep(skb, RUMOR_PEER_A_ADDR, RUMOR_PEER_A_PORT, &m->ep) ||
+	    nla_put_u64_64bit(skb, RUMOR_PEER_A_NODE_ID, m->id, RUMOR_PEER_A_PAD))
+		goto nospace;
+	nla_nest_end(skb, nest);
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&rumor_genl_family, inst->net, skb, 0,
+				RUMOR_MCGRP_EVENTS_ID, GFP_KERNEL);
+	return;
+
+nospace:
+	nlmsg_free(skb);
+}
+
 static const struct genl_small_ops rumor_genl_ops[] = {
 	{
 		.cmd = RUMOR_CMD_UP,
@@ -509,12 +687,12 @@ static const struct genl_small_ops rumor_genl_ops[] = {
 		.doit = rumor_nl_down,
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
-		.cmd = RUMOR_CMD_PEER_ADD,
-		.doit = rumor_nl_peer,
+		.cmd = RUMOR_CMD_JOIN,
+		.doit = rumor_nl_contact,
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
-		.cmd = RUMOR_CMD_PEER_DEL,
-		.doit = rumor_nl_peer,
+		.cmd = RUMOR_CMD_FORGET,
+		.doit = rumor_nl_contact,
 		.flags = GENL_UNS_ADMIN_PERM,
 	}, {
 		.cmd = RUMOR_CMD_BROADCAST,

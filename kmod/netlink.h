@@ -7,13 +7,16 @@
 #define _RUMOR_NETLINK_H
 
 struct rumor_instance;
-struct rumor_peer;
+struct rumor_member;
 struct rumor_msg;
+struct rumor_ep;
 
 int rumor_netlink_init(void);
 void rumor_netlink_uninit(void);
 int rumor_netlink_deliver(struct rumor_instance *inst,
-			  const struct rumor_peer *from,
-			  const struct rumor_msg *msg);
+			  const struct rumor_msg *msg,
+			  const struct rumor_ep *from);
+void rumor_netlink_neighbor(struct rumor_instance *inst,
+			    const struct rumor_member *m, int up);
 
 #endif /* _RUMOR_NETLINK_H */

@@ -11,12 +11,34 @@
 #include <net/netlink.h>
 #include <net/udp_tunnel.h>
 
-#include "gossip.h"
 #include "instance.h"
+#include "rx.h"
 #include "socket.h"
 
 /* Room for bursts of forwarded copies without -EAGAIN. */
 #define RUMOR_SNDBUF	(4 << 20)
+
+void rumor_ep_from_v4(struct rumor_ep *ep, __be32 addr, __be16 port)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->family = 4;
+	ep->port = ntohs(port);
+	memcpy(ep->addr, &addr, 4);
+}
+
+/* IPv4-mapped addresses become IPv4: one member, one form. */
+void rumor_ep_from_v6(struct rumor_ep *ep, const struct in6_addr *addr,
+		      __be16 port)
+{
+	if (ipv6_addr_v4mapped(addr)) {
+		rumor_ep_from_v4(ep, addr->s6_addr32[3], port);
+		return;
+	}
+	memset(ep, 0, sizeof(*ep));
+	ep->family = 6;
+	ep->port = ntohs(port);
+	memcpy(ep->addr, addr, 16);
+}
 
 static int rumor_socket_rcv(struct sock *sk, struct sk_buff *skb)
 {
@@ -38,16 +60,10 @@ static int rumor_socket_rcv(struct sock *sk, struct sk_buff *skb)
 	if (unlikely(pskb_trim(skb, offset + len)))
 		goto drop;
 
-	memset(cb, 0, sizeof(*cb));
-	cb->src.port = uh->source;
-	if (skb->protocol == htons(ETH_P_IP)) {
-		cb->src.family = AF_INET;
-		cb->src.v4.s_addr = ip_hdr(skb)->saddr;
-	} else {
-		cb->src.family = AF_INET6;
-		cb->src.v6 = ipv6_hdr(skb)->saddr;
-		rumor_endpoint_normalize(&cb->src);
-	}
+	if (skb->protocol == htons(ETH_P_IP))
+		rumor_ep_from_v4(&cb->src, ip_hdr(skb)->saddr, uh->source);
+	else
+		rumor_ep_from_v6(&cb->src, &ipv6_hdr(skb)->saddr, uh->source);
 	__skb_pull(skb, offset);
 
 	atomic64_inc(&inst->rx_packets);
@@ -58,7 +74,7 @@ static int rumor_socket_rcv(struct sock *sk, struct sk_buff *skb)
 	}
 	skb_dst_drop(skb);
 	skb_queue_tail(&inst->rxq, skb);
-	rumor_gossip_kick(inst);
+	rumor_rx_kick(inst);
 	return 0;
 
 drop:
@@ -66,7 +82,7 @@ drop:
 	return 0;
 }
 
-static int create(struct net *net, const struct rumor_config *cfg,
+static int create(struct net *net, const struct rumor_instance_config *cfg,
 		  struct socket **sock)
 {
 	struct udp_port_cfg port_cfg = {
@@ -75,13 +91,13 @@ static int create(struct net *net, const struct rumor_config *cfg,
 	int err;
 
 	switch (cfg->bind.family) {
-	case AF_INET:
+	case 4:
 		port_cfg.family = AF_INET;
-		port_cfg.local_ip = cfg->bind.v4;
+		memcpy(&port_cfg.local_ip, cfg->bind.addr, 4);
 		return udp_sock_create(net, &port_cfg, sock);
-	case AF_INET6:
+	case 6:
 		port_cfg.family = AF_INET6;
-		port_cfg.local_ip6 = cfg->bind.v6;
+		memcpy(&port_cfg.local_ip6, cfg->bind.addr, 16);
 		port_cfg.ipv6_v6only = 1;
 		return udp_sock_create(net, &port_cfg, sock);
 	}
@@ -135,19 +151,18 @@ void rumor_socket_close(struct socket *sock)
 }
 
 bool rumor_socket_can_reach(struct rumor_instance *inst,
-			    const struct rumor_endpoint *dst)
+			    const struct rumor_ep *dst)
 {
 	struct sock *sk = inst->sock->sk;
 
 	if (sk->sk_family == AF_INET)
-		return dst->family == AF_INET;
+		return dst->family == 4;
 	/* An IPv6 socket reaches IPv4 through mapped addresses unless v6only. */
-	return dst->family == AF_INET6 || !ipv6_only_sock(sk);
+	return dst->family == 6 || (dst->family == 4 && !ipv6_only_sock(sk));
 }
 
-int rumor_socket_send(struct rumor_instance *inst,
-		      const struct rumor_endpoint *dst, struct kvec *vec,
-		      size_t nvec, size_t len)
+int rumor_socket_send(struct rumor_instance *inst, const struct rumor_ep *dst,
+		      struct kvec *vec, size_t nvec, size_t len)
 {
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
@@ -159,18 +174,24 @@ int rumor_socket_send(struct rumor_instance *inst,
 		return -ENOTCONN;
 
 	if (sock->sk->sk_family == AF_INET) {
-		if (dst->family != AF_INET)
+		if (dst->family != 4)
 			return -EAFNOSUPPORT;
-		sin.sin_addr = dst->v4;
-		sin.sin_port = dst->port;
+		memcpy(&sin.sin_addr, dst->addr, 4);
+		sin.sin_port = htons(dst->port);
 		msg.msg_name = &sin;
 		msg.msg_namelen = sizeof(sin);
 	} else {
-		if (dst->family == AF_INET)
-			ipv6_addr_set_v4mapped(dst->v4.s_addr, &sin6.sin6_addr);
-		else
-			sin6.sin6_addr = dst->v6;
-		sin6.sin6_port = dst->port;
+		if (dst->family == 4) {
+			__be32 v4;
+
+			memcpy(&v4, dst->addr, 4);
+			ipv6_addr_set_v4mapped(v4, &sin6.sin6_addr);
+		} else if (dst->family == 6) {
+			memcpy(&sin6.sin6_addr, dst->addr, 16);
+		} else {
+			return -EAFNOSUPPORT;
+		}
+		sin6.sin6_port = htons(dst->port);
 		msg.msg_name = &sin6;
 		msg.msg_namelen = sizeof(sin6);
 	}

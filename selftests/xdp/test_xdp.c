@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <linux/bpf.h>
@@ -36,6 +37,10 @@
 
 #define ORIGIN		0x0123456789abcdefULL
 #define SENDER		0x5555aaaa5555aaaaULL
+#define SENDER2		0x6666bbbb6666bbbbULL
+
+/* Long enough that no notice interval passes by itself during a case. */
+#define TEST_NOTICE_INTERVAL_NS	(10ULL * 1000 * 1000 * 1000)
 
 static struct rumor_xdp *skel;
 static const char *skip_reason;
@@ -170,14 +175,21 @@ static void build(struct pkt *p, const struct shape *s, const void *msg,
 }
 
 /* A GOSSIP message with an 8-byte payload; returns its length. */
-static size_t gossip(uint8_t *msg, uint64_t origin, uint64_t seq)
+static size_t gossip_from(uint8_t *msg, uint64_t sender, uint64_t origin,
+			  uint64_t seq, uint8_t flags)
 {
-	int hlen = rumor_wire_put_gossip_hdr(msg, 64, SENDER, 3, origin, seq, 8);
+	int hlen = rumor_wire_put_gossip_hdr(msg, 64, sender, 3, flags, origin,
+					     seq, 8);
 
 	if (hlen < 0)
 		abort();
 	memcpy(msg + hlen, "payload!", 8);
 	return (size_t)hlen + 8;
+}
+
+static size_t gossip(uint8_t *msg, uint64_t origin, uint64_t seq)
+{
+	return gossip_from(msg, SENDER, origin, seq, 0);
 }
 
 /* The program's verdict on @p, or -1 if the test run itself failed. */
@@ -205,6 +217,31 @@ static int send_gossip(const struct shape *s, uint64_t origin, uint64_t seq)
 
 	build(&p, s, msg, gossip(msg, origin, seq));
 	return run(&p);
+}
+
+static int send_from(uint64_t sender, uint64_t seq, uint8_t flags)
+{
+	uint8_t msg[64];
+	struct pkt p;
+
+	build(&p, &V4, msg, gossip_from(msg, sender, ORIGIN, seq, flags));
+	return run(&p);
+}
+
+/* bpf_ktime_get_ns() is CLOCK_MONOTONIC. */
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Say @sender's last duplicate notice passed at @when. */
+static int set_notice(uint64_t sender, uint64_t when)
+{
+	return bpf_map__update_elem(skel->maps.notices, &sender, sizeof(sender),
+				    &when, sizeof(when), BPF_ANY);
 }
 
 /* ---- maps ---- */
@@ -264,7 +301,11 @@ static int reset(void)
 	while (!bpf_map__get_next_key(skel->maps.origins, NULL, &key, sizeof(key)))
 		if (bpf_map__delete_elem(skel->maps.origins, &key, sizeof(key), 0))
 			return -EIO;
-	return 0;
+	while (!bpf_map__get_next_key(skel->maps.notices, NULL, &key, sizeof(key)))
+		if (bpf_map__delete_elem(skel->maps.notices, &key, sizeof(key), 0))
+			return -EIO;
+	/* SENDER has just had its notice: its duplicates drop, as most cases expect. */
+	return set_notice(SENDER, mono_ns());
 }
 
 /* Counters that differ from @want, each reported; 0 when all agree. */
@@ -699,6 +740,49 @@ static void test_origins_independent(void)
 	EXPECT_EQ(count_origins(), 2);
 }
 
+/* ---- duplicate notices and GRAFT answers ---- */
+
+/* The first duplicate from a sender passes so that Plumtree can prune it. */
+static void test_dup_notice_once_per_sender(void)
+{
+	SETUP();
+	ASSERT_EQ(bpf_map__delete_elem(skel->maps.notices, &(__u64){ SENDER },
+				       sizeof(__u64), 0), 0);
+	EXPECT_EQ(send_from(SENDER, 1, 0), XDP_PASS);
+	EXPECT_EQ(send_from(SENDER, 1, 0), XDP_PASS);	/* notice */
+	EXPECT_EQ(send_from(SENDER, 1, 0), XDP_DROP);
+	EXPECT_EQ(send_from(SENDER2, 1, 0), XDP_PASS);	/* its own notice */
+	EXPECT_EQ(send_from(SENDER2, 1, 0), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 5, .gossip_passed = 1,
+		     .gossip_dup_notice = 2, .gossip_duplicate = 2,
+		     .origins_inserted = 1);
+}
+
+/* A notice interval later, the next duplicate passes again. */
+static void test_dup_notice_after_interval(void)
+{
+	SETUP();
+	EXPECT_EQ(send_from(SENDER, 1, 0), XDP_PASS);
+	EXPECT_EQ(send_from(SENDER, 1, 0), XDP_DROP);
+	ASSERT_EQ(set_notice(SENDER, mono_ns() - TEST_NOTICE_INTERVAL_NS - 1000), 0);
+	EXPECT_EQ(send_from(SENDER, 1, 0), XDP_PASS);
+	EXPECT_EQ(send_from(SENDER, 1, 0), XDP_DROP);
+	EXPECT_STATS(.rumor_packets = 4, .gossip_passed = 1,
+		     .gossip_dup_notice = 1, .gossip_duplicate = 2,
+		     .origins_inserted = 1);
+}
+
+/* The answer to a GRAFT passes even when seen, and marks the id. */
+static void test_grafted_always_passes(void)
+{
+	SETUP();
+	EXPECT_EQ(send_from(SENDER, 1, RUMOR_WIRE_F_GRAFTED), XDP_PASS);
+	EXPECT_EQ(send_from(SENDER, 1, 0), XDP_DROP);
+	EXPECT_EQ(send_from(SENDER, 1, RUMOR_WIRE_F_GRAFTED), XDP_PASS);
+	EXPECT_STATS(.rumor_packets = 3, .gossip_grafted = 2,
+		     .gossip_duplicate = 1, .origins_inserted = 1);
+}
+
 static const struct ktap_case cases[] = {
 	{ "ipv4_gossip_new_passes", test_ipv4_gossip_new_passes },
 	{ "ipv4_gossip_duplicate_drops", test_ipv4_gossip_duplicate_drops },
@@ -731,6 +815,9 @@ static const struct ktap_case cases[] = {
 	{ "too_old_drops", test_too_old_drops },
 	{ "window_edge_remembered", test_window_edge_remembered },
 	{ "origins_independent", test_origins_independent },
+	{ "dup_notice_once_per_sender", test_dup_notice_once_per_sender },
+	{ "dup_notice_after_interval", test_dup_notice_after_interval },
+	{ "grafted_always_passes", test_grafted_always_passes },
 };
 
 /* libbpf's warnings (a verifier log, say) as KTAP diagnostics. */
@@ -763,6 +850,7 @@ static int load(void)
 			return err;
 	}
 	skel->rodata->rumor_xdp_config.port = TEST_PORT;
+	skel->rodata->rumor_xdp_config.notice_interval_ns = TEST_NOTICE_INTERVAL_NS;
 	return rumor_xdp__load(skel);
 }
 

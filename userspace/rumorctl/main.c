@@ -23,13 +23,16 @@ static const struct subcommand {
 	const char *usage;
 } subcommands[] = {
 	{ "up", cmd_up,
-	  "up [port PORT] [bind ADDR] [max-payload BYTES] [max-origins N]" },
+	  "up [port PORT] [bind ADDR] [PARAMETER VALUE]...  (see PARAMETERS)" },
 	{ "down", cmd_down, "down" },
-	{ "peer", cmd_peer, "peer { add | del } ADDR[:PORT]" },
+	{ "join", cmd_join, "join ADDR[:PORT]     (through a contact node)" },
+	{ "forget", cmd_forget, "forget ADDR[:PORT]   (a contact node)" },
 	{ "broadcast", cmd_broadcast, "broadcast { PAYLOAD | file FILE }" },
 	{ "monitor", cmd_monitor,
-	  "monitor [count N] [timeout SECONDS] [hex] [ready FILE]" },
-	{ "show", cmd_show, "show [ peers | stats ]" },
+	  "monitor [ deliveries | events | all ] [count N] [timeout SECONDS]\n"
+	  "                [hex] [ready FILE]" },
+	{ "show", cmd_show, "show [ peers | stats | config ]" },
+	{ "tree", cmd_tree, "tree [--dot]" },
 	{ "xdp", cmd_xdp,
 	  "xdp { attach dev IFNAME [port PORT] [mode { native | skb }]\n"
 	  "                [max-origins N] | detach dev IFNAME | stats }" },
@@ -49,6 +52,11 @@ static void usage(FILE *out)
 		"Commands:\n");
 	for (i = 0; i < N_SUBCOMMANDS; i++)
 		fprintf(out, "  %s\n", subcommands[i].usage);
+	fprintf(out, "\nPARAMETERS of up (defaults: rumorctl show config):\n ");
+	for (i = 0; rumorctl_params[i].keyword; i++)
+		fprintf(out, " %s%s", rumorctl_params[i].keyword,
+			(i + 1) % 6 ? "" : "\n ");
+	fprintf(out, "\n");
 }
 
 static int vreport(int code, const char *fmt, va_list ap)

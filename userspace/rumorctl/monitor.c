@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rumorctl monitor: print every message this node delivers, as it arrives.
+ * rumorctl monitor [deliveries|events|all]: print every message this node
+ * delivers, or every change of its active view, as it happens.
  */
 #include <errno.h>
 #include <poll.h>
@@ -16,10 +17,44 @@
 #define MONITOR_RCVBUF	(8 << 20)
 
 struct monitor {
-	uint64_t want;		/* stop after this many; 0: never */
+	uint64_t want;		/* stop after this many records; 0: never */
 	uint64_t seen;
 	bool hex;
 };
+
+/* A neighbour entered or left the active view. */
+static int print_event(struct monitor *m, const struct nlmsghdr *nlh, bool up)
+{
+	const struct nlattr *tb[RUMOR_A_MAX + 1] = { 0 };
+	const struct nlattr *ptb[RUMOR_PEER_A_MAX + 1] = { 0 };
+	struct rumorctl_addr addr;
+	char addrstr[64], id[17];
+
+	if (rumor_nl_parse(nlh, tb, RUMOR_A_MAX) || !tb[RUMOR_A_PEER] ||
+	    rumor_nl_parse_nested(tb[RUMOR_A_PEER], ptb, RUMOR_PEER_A_MAX) ||
+	    rumor_nl_get_addr(ptb[RUMOR_PEER_A_ADDR], ptb[RUMOR_PEER_A_PORT],
+			      &addr) || !ptb[RUMOR_PEER_A_NODE_ID])
+		return MNL_CB_OK;
+	rumorctl_format_addr(&addr, addrstr, sizeof(addrstr));
+	snprintf(id, sizeof(id), "%016llx",
+		 (unsigned long long)mnl_attr_get_u64(ptb[RUMOR_PEER_A_NODE_ID]));
+	if (rumorctl_opts.json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_open_object(&j, NULL);
+		json_str(&j, "event", up ? "neighbor_up" : "neighbor_down");
+		json_str(&j, "addr", addrstr);
+		json_str(&j, "node_id", id);
+		json_close_object(&j);
+		json_end(&j);
+	} else {
+		printf("neighbor %s %s node %s\n", up ? "up" : "down", addrstr, id);
+		fflush(stdout);
+	}
+	m->seen++;
+	return m->want && m->seen >= m->want ? MNL_CB_STOP : MNL_CB_OK;
+}
 
 static void print_payload_text(const uint8_t *p, size_t len)
 {
@@ -60,6 +95,9 @@ static int deliver_cb(const struct nlmsghdr *nlh, void *data)
 	size_t len;
 	unsigned int hops;
 
+	if (genl->cmd == RUMOR_CMD_NEIGHBOR_UP ||
+	    genl->cmd == RUMOR_CMD_NEIGHBOR_DOWN)
+		return print_event(m, nlh, genl->cmd == RUMOR_CMD_NEIGHBOR_UP);
 	if (genl->cmd != RUMOR_CMD_DELIVER)
 		return MNL_CB_OK;
 	if (rumor_nl_parse(nlh, tb, RUMOR_A_MAX) || !tb[RUMOR_A_ORIGIN] ||
@@ -129,6 +167,7 @@ int cmd_monitor(int argc, char **argv)
 	struct monitor m = { 0 };
 	uint64_t timeout_s = 0, lost = 0;
 	const char *ready = NULL;
+	bool deliveries = true, events = false;
 	int64_t deadline = 0;
 	struct rumor_nl *nl;
 	int i, rcvbuf = MONITOR_RCVBUF, rc = 0;
@@ -138,6 +177,12 @@ int cmd_monitor(int argc, char **argv)
 
 		if (!strcmp(key, "hex")) {
 			m.hex = true;
+			continue;
+		}
+		if (i == 1 && (!strcmp(key, "deliveries") || !strcmp(key, "events") ||
+			       !strcmp(key, "all"))) {
+			deliveries = strcmp(key, "events") != 0;
+			events = strcmp(key, "deliveries") != 0;
 			continue;
 		}
 		if (strcmp(key, "count") && strcmp(key, "timeout") &&
@@ -161,10 +206,11 @@ int cmd_monitor(int argc, char **argv)
 	nl = rumor_nl_open();
 	if (!nl)
 		return RUMORCTL_EXIT_FAIL;
-	if (rumor_nl_join_deliver(nl) < 0) {
+	if ((deliveries && rumor_nl_join_group(nl, nl->mcgrp_deliver) < 0) ||
+	    (events && rumor_nl_join_group(nl, nl->mcgrp_events) < 0)) {
 		rc = errno == EPERM || errno == EACCES ?
 			rumorctl_fail("monitor: permission denied (needs CAP_NET_ADMIN)") :
-			rumorctl_fail("monitor: cannot join the deliver group: %s",
+			rumorctl_fail("monitor: cannot join a multicast group: %s",
 				      strerror(errno));
 		goto out;
 	}
@@ -221,7 +267,7 @@ int cmd_monitor(int argc, char **argv)
 			break;
 	}
 	if (m.want && m.seen < m.want)
-		rc = rumorctl_fail("monitor: timed out after %llu of %llu deliveries",
+		rc = rumorctl_fail("monitor: timed out after %llu of %llu records",
 				   (unsigned long long)m.seen,
 				   (unsigned long long)m.want);
 	else if (lost)

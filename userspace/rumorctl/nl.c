@@ -139,10 +139,13 @@ static int mcast_groups_cb(const struct nlattr *groups, struct rumor_nl *nl)
 		if (rumor_nl_parse_nested(group, tb, CTRL_ATTR_MCAST_GRP_MAX) ||
 		    !tb[CTRL_ATTR_MCAST_GRP_NAME] || !tb[CTRL_ATTR_MCAST_GRP_ID])
 			continue;
-		if (!strcmp(mnl_attr_get_str(tb[CTRL_ATTR_MCAST_GRP_NAME]),
-			    RUMOR_MCGRP_DELIVER))
-			nl->mcgrp_deliver =
-				mnl_attr_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
+		const char *name = mnl_attr_get_str(tb[CTRL_ATTR_MCAST_GRP_NAME]);
+		uint32_t id = mnl_attr_get_u32(tb[CTRL_ATTR_MCAST_GRP_ID]);
+
+		if (!strcmp(name, RUMOR_MCGRP_DELIVER))
+			nl->mcgrp_deliver = id;
+		else if (!strcmp(name, RUMOR_MCGRP_EVENTS))
+			nl->mcgrp_events = id;
 	}
 	return MNL_CB_OK;
 }
@@ -225,9 +228,9 @@ void rumor_nl_close(struct rumor_nl *nl)
 	free(nl);
 }
 
-int rumor_nl_join_deliver(struct rumor_nl *nl)
+int rumor_nl_join_group(struct rumor_nl *nl, uint32_t id)
 {
-	int group = (int)nl->mcgrp_deliver;
+	int group = (int)id;
 
 	if (!group) {
 		errno = ENOENT;

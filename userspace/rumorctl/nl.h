@@ -13,6 +13,7 @@ struct rumor_nl {
 	struct mnl_socket *sock;
 	uint16_t family;
 	uint32_t mcgrp_deliver;
+	uint32_t mcgrp_events;
 	uint32_t seq;
 	char buf[1 << 17];	/* a whole 64 KiB payload and its headers */
 	char errmsg[256];	/* the kernel's extack message, if any */
@@ -41,8 +42,8 @@ int rumor_nl_talk(struct rumor_nl *nl, struct nlmsghdr *req, mnl_cb_t cb,
 /* Print "rumorctl: <what>: <extack message or strerror>"; returns 1. */
 int rumor_nl_fail(struct rumor_nl *nl, const char *what, int err);
 
-/* Subscribe to the delivery multicast group. */
-int rumor_nl_join_deliver(struct rumor_nl *nl);
+/* Subscribe to a multicast group by its id (nl->mcgrp_*). */
+int rumor_nl_join_group(struct rumor_nl *nl, uint32_t group);
 
 /* Parse a message's attributes into tb[0..max] (unknown types ignored). */
 int rumor_nl_parse(const struct nlmsghdr *nlh, const struct nlattr **tb,

@@ -21,7 +21,9 @@ extern struct rumorctl_opts rumorctl_opts;
 /* Subcommands: argv[0] is the subcommand's own name. Return an exit code. */
 int cmd_up(int argc, char **argv);
 int cmd_down(int argc, char **argv);
-int cmd_peer(int argc, char **argv);
+int cmd_join(int argc, char **argv);
+int cmd_forget(int argc, char **argv);
+int cmd_tree(int argc, char **argv);
 int cmd_broadcast(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_show(int argc, char **argv);
@@ -34,6 +36,17 @@ int cmd_xdp(int argc, char **argv);
 /* Print "rumorctl: <message>" on one line to stderr; return the exit code. */
 int rumorctl_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int rumorctl_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A protocol parameter of `up`: its keyword and RUMOR_CONFIG_A_* attribute. */
+struct rumorctl_param {
+	const char *keyword;
+	int attr;
+	const char *unit;
+};
+
+extern const struct rumorctl_param rumorctl_params[];	/* NULL-terminated */
+const struct rumorctl_param *rumorctl_param_by_keyword(const char *keyword);
+const struct rumorctl_param *rumorctl_param_by_attr(int attr);
 
 /* An IPv4 or IPv6 address with a port, as the netlink attributes carry it. */
 struct rumorctl_addr {

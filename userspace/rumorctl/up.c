@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rumorctl up: start this namespace's instance.
+ * rumorctl up: start this namespace's instance, with any protocol
+ * parameter (see params.c) set on the way.
  */
 #include <string.h>
 #include <linux/rumor.h>
@@ -11,16 +12,22 @@
 int cmd_up(int argc, char **argv)
 {
 	struct rumorctl_addr bind = { 0 };
-	uint64_t max_payload = 0, max_origins = 0;
-	bool have_bind = false;
+	uint32_t values[RUMOR_CONFIG_A_MAX + 1];
+	bool set[RUMOR_CONFIG_A_MAX + 1] = { false };
+	bool have_bind = false, any = false;
 	uint16_t port = 0;
 	struct nlmsghdr *req;
+	struct nlattr *nest;
 	struct rumor_nl *nl;
-	int i, err;
+	int i, a, err;
 
 	for (i = 1; i < argc; i += 2) {
 		const char *key = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const struct rumorctl_param *p = rumorctl_param_by_keyword(key);
+		uint64_t v;
 
+		if (strcmp(key, "port") && strcmp(key, "bind") && !p)
+			return rumorctl_usage("up: unknown argument '%s'", key);
 		if (!val)
 			return rumorctl_usage("up: '%s' needs a value", key);
 		if (!strcmp(key, "port")) {
@@ -31,16 +38,13 @@ int cmd_up(int argc, char **argv)
 				return rumorctl_usage("up: bad bind address '%s' (give the port with 'port')",
 						      val);
 			have_bind = true;
-		} else if (!strcmp(key, "max-payload")) {
-			if (rumorctl_parse_u64(val, UINT32_MAX, &max_payload) ||
-			    !max_payload)
-				return rumorctl_usage("up: bad max-payload '%s'", val);
-		} else if (!strcmp(key, "max-origins")) {
-			if (rumorctl_parse_u64(val, UINT32_MAX, &max_origins) ||
-			    !max_origins)
-				return rumorctl_usage("up: bad max-origins '%s'", val);
 		} else {
-			return rumorctl_usage("up: unknown argument '%s'", key);
+			/* Ranges are the kernel's to judge; it names the limit. */
+			if (rumorctl_parse_u64(val, UINT32_MAX, &v))
+				return rumorctl_usage("up: bad %s '%s'", key, val);
+			values[p->attr] = (uint32_t)v;
+			set[p->attr] = true;
+			any = true;
 		}
 	}
 
@@ -53,10 +57,13 @@ int cmd_up(int argc, char **argv)
 	if (have_bind)
 		mnl_attr_put(req, RUMOR_A_BIND_ADDR, rumorctl_addr_len(&bind),
 			     bind.addr);
-	if (max_payload)
-		mnl_attr_put_u32(req, RUMOR_A_MAX_PAYLOAD, (uint32_t)max_payload);
-	if (max_origins)
-		mnl_attr_put_u32(req, RUMOR_A_MAX_ORIGINS, (uint32_t)max_origins);
+	if (any) {
+		nest = mnl_attr_nest_start(req, RUMOR_A_CONFIG);
+		for (a = 1; a <= RUMOR_CONFIG_A_MAX; a++)
+			if (set[a])
+				mnl_attr_put_u32(req, (uint16_t)a, values[a]);
+		mnl_attr_nest_end(req, nest);
+	}
 	err = rumor_nl_talk(nl, req, NULL, NULL);
 	if (err)
 		err = rumor_nl_fail(nl, "up", err);
