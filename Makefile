@@ -95,7 +95,7 @@ check-run:
 
 # The Plumtree and HyParView papers' experiment on 10,000 simulated nodes.
 bench-sim: $(BUILD)/rumor-sim
-	$(BUILD)/rumor-sim --bench
+	@$(BUILD)/rumor-sim --bench
 
 demo: deps
 	@$(MAKE) --no-print-directory all

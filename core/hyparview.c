@@ -103,7 +103,9 @@ static int passive_index(struct rumor_node *n, const struct rumor_member *m)
 
 static void passive_remove_at(struct rumor_node *n, __u32 i)
 {
-	n->passive[i] = n->passive[--n->npassive];
+	n->npassive--;
+	n->passive[i] = n->passive[n->npassive];
+	n->passive_fails[i] = n->passive_fails[n->npassive];
 }
 
 static void passive_remove(struct rumor_node *n, const struct rumor_member *m)
@@ -138,12 +140,15 @@ static void passive_add(struct rumor_node *n, const struct rumor_member *m,
 		return;
 	at = passive_index(n, m);
 	if (at >= 0) {
+		/* Fresh news of it: forget its unanswered requests. */
 		n->passive[at] = *m;
+		n->passive_fails[at] = 0;
 		return;
 	}
 	if (!n->cfg.passive_size)
 		return;
 	if (n->npassive < n->cfg.passive_size) {
+		n->passive_fails[n->npassive] = 0;
 		n->passive[n->npassive++] = *m;
 		return;
 	}
@@ -155,6 +160,7 @@ static void passive_add(struct rumor_node *n, const struct rumor_member *m,
 		}
 	}
 	n->passive[victim] = *m;
+	n->passive_fails[victim] = 0;
 }
 
 /* ---- pending NEIGHBOR requests ---- */
@@ -219,7 +225,8 @@ static struct rumor_peer *active_add(struct rumor_node *n,
 		return p;
 	}
 	p = rumor_alloc(n, sizeof(*p));
-	if (p && n->cfg.lazy_queue_len) {
+	/* Only Plumtree announces lazily. */
+	if (p && n->cfg.mode == RUMOR_MODE_PLUMTREE) {
 		p->lazy = rumor_alloc(n, n->cfg.lazy_queue_len * sizeof(*p->lazy));
 		if (!p->lazy) {
 			rumor_free(n, p, sizeof(*p));
@@ -384,8 +391,13 @@ void rumor_hv_receive(struct rumor_node *n, const struct rumor_ep *from,
 	switch (msg->type) {
 	case RUMOR_WIRE_JOIN:
 		/* We are the contact: take the joiner, walk it to the others. */
-		if (!member_valid(n, &sender) || p)
+		if (!member_valid(n, &sender))
 			return;
+		if (p) {
+			/* Our answer was lost: the joiner asks again. */
+			send_neighbor(n, from, RUMOR_WIRE_NEIGHBOR, 1);
+			return;
+		}
 		adopt(n, &sender);
 		for (i = 0; i < n->nactive; i++)
 			if (n->active[i]->m.id != sender.id)
@@ -424,6 +436,10 @@ void rumor_hv_receive(struct rumor_node *n, const struct rumor_ep *from,
 
 		if (!member_valid(n, &sender))
 			return;
+		/* A contact taking us in answers our JOIN. */
+		for (i = 0; i < n->ncontacts; i++)
+			if (rumor_ep_equal(&n->contacts[i], from))
+				n->joined = 1;
 		if (accept && !active_add(n, &sender))
 			accept = 0;
 		send_neighbor(n, from, RUMOR_WIRE_NEIGHBOR_REPLY, (__u8)accept);
@@ -440,8 +456,17 @@ void rumor_hv_receive(struct rumor_node *n, const struct rumor_ep *from,
 			return;
 		}
 		pending_remove(n, sender.id);
-		if (msg->value)
+		if (msg->value) {
 			active_add(n, &sender);
+		} else {
+			/* Alive but full: ask elsewhere, and not at once. */
+			int at = passive_index(n, &sender);
+
+			if (at >= 0)
+				n->passive_fails[at] = 0;
+			n->next_promote = rumor_now(n) +
+				rumor_ms(n->cfg.neighbor_timeout_ms);
+		}
 		return;
 
 	case RUMOR_WIRE_DISCONNECT:
@@ -487,23 +512,52 @@ void rumor_hv_receive(struct rumor_node *n, const struct rumor_ep *from,
 
 /* ---- timers ---- */
 
-/* Ask random passive members to fill the free places of the active view. */
+/*
+ * A random passive member to ask for a link: one that has not just failed
+ * to answer when there is any (a dead member then costs one timeout, a
+ * lost datagram costs nothing), not already asked. -1 when none is left.
+ */
+static int pick_passive(struct rumor_node *n)
+{
+	__u32 i, k, count[2] = { 0, 0 }, pick;
+	int fresh;
+
+	/* count[1]: members that answered last time, count[0]: the others. */
+	for (i = 0; i < n->npassive; i++)
+		if (pending_index(n, n->passive[i].id) < 0)
+			count[n->passive_fails[i] == 0]++;
+	fresh = count[1] != 0;
+	if (!count[fresh])
+		return -1;
+	pick = rumor_random_below(n, count[fresh]);
+	for (i = 0, k = 0; i < n->npassive; i++) {
+		if (pending_index(n, n->passive[i].id) >= 0 ||
+		    (n->passive_fails[i] == 0) != fresh)
+			continue;
+		if (k++ == pick)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Ask passive members to fill the free places of the active view. */
 static void promote(struct rumor_node *n, __u64 now)
 {
-	__u32 tries;
-
-	for (tries = 0; n->nactive + n->npending < n->cfg.active_size &&
-			n->npending < n->npassive && tries < 8; tries++) {
-		struct rumor_member *m = &n->passive[rumor_random_below(n, n->npassive)];
+	if (now < n->next_promote) {
+		rumor_timer_want(n, n->next_promote);
+		return;
+	}
+	while (n->nactive + n->npending < n->cfg.active_size) {
+		int at = pick_passive(n);
 		struct rumor_pending *pd;
 
-		if (pending_index(n, m->id) >= 0)
-			continue;
+		if (at < 0)
+			return;
 		pd = &n->pending[n->npending++];
-		pd->m = *m;
+		pd->m = n->passive[at];
 		pd->deadline = now + rumor_ms(n->cfg.neighbor_timeout_ms);
 		/* Alone, we insist; otherwise the other side may decline. */
-		send_neighbor(n, &m->ep, RUMOR_WIRE_NEIGHBOR, n->nactive == 0);
+		send_neighbor(n, &pd->m.ep, RUMOR_WIRE_NEIGHBOR, n->nactive == 0);
 		rumor_timer_want(n, pd->deadline);
 	}
 }
@@ -543,28 +597,41 @@ void rumor_hv_timer(struct rumor_node *n, __u64 now)
 
 	check_links(n, now);
 
-	/* A request without a reply: that member is presumably gone. */
+	/*
+	 * A request without a reply: after two in a row that member is
+	 * presumably gone (one could be a lost datagram).
+	 */
 	while (i < n->npending) {
 		struct rumor_pending *pd = &n->pending[i];
+		int at;
 
 		if (now < pd->deadline) {
 			rumor_timer_want(n, pd->deadline);
 			i++;
 			continue;
 		}
-		passive_remove(n, &pd->m);
+		at = passive_index(n, &pd->m);
+		if (at >= 0 && ++n->passive_fails[at] >= 2)
+			passive_remove_at(n, (__u32)at);
 		*pd = n->pending[--n->npending];
 	}
 	promote(n, now);
 
-	if (!n->nactive && n->ncontacts && now >= n->next_join) {
-		rumor_send_empty(n, &n->contacts[n->next_contact++ % n->ncontacts],
-				 RUMOR_WIRE_JOIN);
-		n->stats.tx_control++;
-		n->next_join = now + rumor_ms(n->cfg.join_interval_ms);
-	}
-	if (!n->nactive && n->ncontacts)
+	/*
+	 * JOIN again until a contact answers, even with neighbours: those
+	 * may be nodes that joined through us while our own JOIN was lost,
+	 * an island that would otherwise never meet the overlay.
+	 */
+	if (n->ncontacts && (!n->nactive || !n->joined)) {
+		if (now >= n->next_join) {
+			rumor_send_empty(n, &n->contacts[n->next_contact++ %
+							 n->ncontacts],
+					 RUMOR_WIRE_JOIN);
+			n->stats.tx_control++;
+			n->next_join = now + rumor_ms(n->cfg.join_interval_ms);
+		}
 		rumor_timer_want(n, n->next_join);
+	}
 
 	if (now >= n->next_shuffle) {
 		if (n->nactive)
@@ -591,6 +658,7 @@ int rumor_node_join(struct rumor_node *n, const struct rumor_ep *contact)
 	}
 	rumor_send_empty(n, contact, RUMOR_WIRE_JOIN);
 	n->stats.tx_control++;
+	n->joined = 0;
 	n->next_join = rumor_now(n) + rumor_ms(n->cfg.join_interval_ms);
 	rumor_timer_want(n, n->next_join);
 	return 0;
@@ -615,9 +683,11 @@ int rumor_hv_init(struct rumor_node *n)
 
 	n->active = rumor_alloc(n, c->active_size * sizeof(*n->active));
 	n->passive = rumor_alloc(n, (c->passive_size + 1) * sizeof(*n->passive));
+	n->passive_fails = rumor_alloc(n, c->passive_size + 1);
 	n->pending = rumor_alloc(n, c->active_size * sizeof(*n->pending));
 	n->shuffled = rumor_alloc(n, RUMOR_WIRE_SHUFFLE_MAX * sizeof(*n->shuffled));
-	if (!n->active || !n->passive || !n->pending || !n->shuffled)
+	if (!n->active || !n->passive || !n->passive_fails || !n->pending ||
+	    !n->shuffled)
 		return -1;
 	/* First shuffle after a random part of the interval. */
 	n->next_shuffle = rumor_now(n) +
@@ -640,6 +710,8 @@ void rumor_hv_free(struct rumor_node *n)
 		rumor_free(n, n->active, c->active_size * sizeof(*n->active));
 	if (n->passive)
 		rumor_free(n, n->passive, (c->passive_size + 1) * sizeof(*n->passive));
+	if (n->passive_fails)
+		rumor_free(n, n->passive_fails, c->passive_size + 1);
 	if (n->pending)
 		rumor_free(n, n->pending, c->active_size * sizeof(*n->pending));
 	if (n->shuffled)

@@ -38,7 +38,7 @@ void rumor_cache_free(struct rumor_node *n)
 }
 
 void rumor_cache_put(struct rumor_node *n, __u64 origin, __u64 seq,
-		     __u8 hops, const void *payload, __u32 len)
+		     __u8 hops, __u64 from, const void *payload, __u32 len)
 {
 	__u32 size = entry_size(len);
 	struct rumor_cached *c;
@@ -57,6 +57,7 @@ void rumor_cache_put(struct rumor_node *n, __u64 origin, __u64 seq,
 	c->h.k1 = origin;
 	c->h.k2 = seq;
 	c->stored = rumor_now(n);
+	c->from = from;
 	c->len = len;
 	c->hops = hops;
 	__builtin_memcpy(c->payload, payload, len);

@@ -23,7 +23,7 @@ void rumor_config_default(struct rumor_config *c)
 		.shuffle_ttl = 6,
 		.shuffle_interval_ms = 10000,
 		.join_interval_ms = 1000,
-		.neighbor_timeout_ms = 1000,
+		.neighbor_timeout_ms = 500,
 		.ping_interval_ms = 1000,
 		.fail_timeout_ms = 3000,
 		.ihave_interval_ms = 50,
@@ -131,6 +131,7 @@ void rumor_node_receive(struct rumor_node *n, const struct rumor_ep *from,
 	enum rumor_wire_err err;
 	struct rumor_msg msg;
 	struct rumor_peer *p;
+	int restarted = 0;
 	__u32 i;
 
 	err = rumor_wire_parse(buf, len, &msg);
@@ -150,9 +151,12 @@ void rumor_node_receive(struct rumor_node *n, const struct rumor_ep *from,
 		 * A new id from the address of an active peer: that peer
 		 * restarted, and its old incarnation is gone for good.
 		 */
-		for (i = 0; i < n->nactive; i++)
-			if (rumor_ep_equal(&n->active[i]->m.ep, from))
+		for (i = 0; i < n->nactive; i++) {
+			if (rumor_ep_equal(&n->active[i]->m.ep, from)) {
 				n->active[i]->last_rx = 0;
+				restarted = 1;
+			}
+		}
 	}
 
 	switch (msg.type) {
@@ -166,8 +170,8 @@ void rumor_node_receive(struct rumor_node *n, const struct rumor_ep *from,
 		rumor_hv_receive(n, from, &msg);
 		break;
 	}
-	if (!p && n->nactive)
-		/* A restarted peer found above fails at the next tick. */
+	if (restarted)
+		/* The old incarnation found above fails at the next tick. */
 		rumor_timer_want(n, rumor_now(n));
 }
 

@@ -139,12 +139,15 @@ struct rumor_node {
 	struct rumor_peer **active;	/* active_size */
 	__u32 nactive;
 	struct rumor_member *passive;	/* passive_size */
+	__u8 *passive_fails;		/* unanswered NEIGHBOR requests, each */
 	__u32 npassive;
 	struct rumor_pending *pending;	/* active_size */
 	__u32 npending;
 	struct rumor_ep contacts[RUMOR_MAX_CONTACTS];
 	__u32 ncontacts, next_contact;
+	int joined;			/* a contact has answered our JOIN */
 	__u64 next_join, next_shuffle;
+	__u64 next_promote;		/* after a refusal, ask again no sooner */
 	__u32 shuffle_nonce;		/* of the SHUFFLE awaiting its reply */
 	struct rumor_member *shuffled;	/* what it carried, evicted first */
 	__u32 nshuffled;

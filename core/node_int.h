@@ -86,15 +86,16 @@ struct rumor_cached {
 	struct rumor_hnode h;		/* k1 origin, k2 seq */
 	struct rumor_list age;
 	__u64 stored;			/* us */
+	__u64 from;			/* who sent it to us; 0: ourselves */
 	__u32 len;
-	__u8 hops;
+	__u8 hops;			/* as we push it on: received + 1 */
 	__u8 payload[];
 };
 
 int rumor_cache_init(struct rumor_node *n);
 void rumor_cache_free(struct rumor_node *n);
 void rumor_cache_put(struct rumor_node *n, __u64 origin, __u64 seq,
-		     __u8 hops, const void *payload, __u32 len);
+		     __u8 hops, __u64 from, const void *payload, __u32 len);
 struct rumor_cached *rumor_cache_find(struct rumor_node *n, __u64 origin,
 				      __u64 seq);
 void rumor_cache_expire(struct rumor_node *n, __u64 now);

@@ -185,13 +185,43 @@ int rumor_pt_broadcast(struct rumor_node *n, const void *payload, __u32 len,
 	*seq = ++n->last_seq;
 	n->stats.broadcasts++;
 	if (n->cfg.mode == RUMOR_MODE_PLUMTREE)
-		rumor_cache_put(n, n->id, *seq, 0, payload, len);
+		rumor_cache_put(n, n->id, *seq, 0, 0, payload, len);
 	if (n->cfg.mode != RUMOR_MODE_DIRECT)
 		push(n, NULL, n->id, *seq, 0, payload, len);
 	return 0;
 }
 
 /* ---- receiving ---- */
+
+/* Take the shorter path into the tree, drop the longer one. */
+static void swap_parent(struct rumor_node *n, struct rumor_peer *shorter,
+			struct rumor_peer *longer)
+{
+	shorter->eager = 1;
+	send_graft(n, shorter, 0, 0, 0);
+	if (longer->eager)
+		prune(n, longer);
+	n->stats.tree_optimized++;
+}
+
+/*
+ * The paper optimises when a message arrives over a path longer than one it
+ * was announced on. Announcements are batched, so they mostly come after
+ * the message: compare with the path it did come on as well.
+ */
+static void optimise_late(struct rumor_node *n, struct rumor_peer *announcer,
+			  __u64 origin, __u64 seq, __u8 hops)
+{
+	struct rumor_cached *c = rumor_cache_find(n, origin, seq);
+	struct rumor_peer *parent;
+
+	if (!c || !c->from || c->from == announcer->m.id ||
+	    announcer->eager || hops + n->cfg.optimize_hops > c->hops - 1)
+		return;
+	parent = rumor_hv_find(n, c->from);
+	if (parent && parent->eager)
+		swap_parent(n, announcer, parent);
+}
 
 static void receive_gossip(struct rumor_node *n, struct rumor_peer *p,
 			   const struct rumor_ep *from,
@@ -248,8 +278,8 @@ static void receive_gossip(struct rumor_node *n, struct rumor_peer *p,
 	if (n->cfg.mode == RUMOR_MODE_DIRECT)
 		return;
 	if (n->cfg.mode == RUMOR_MODE_PLUMTREE)
-		rumor_cache_put(n, origin, seq, hops + 1, msg->gossip.payload,
-				msg->gossip.payload_len);
+		rumor_cache_put(n, origin, seq, hops + 1, p ? p->m.id : 0,
+				msg->gossip.payload, msg->gossip.payload_len);
 	if (hops >= RUMOR_WIRE_MAX_HOPS)
 		n->stats.hops_exceeded++;
 	else
@@ -259,13 +289,8 @@ static void receive_gossip(struct rumor_node *n, struct rumor_peer *p,
 	if (n->cfg.mode != RUMOR_MODE_PLUMTREE || !p)
 		return;
 	p->eager = 1;
-	if (shorter) {
-		/* Take the shorter path into the tree, drop this one. */
-		shorter->eager = 1;
-		send_graft(n, shorter, 0, 0, 0);
-		prune(n, p);
-		n->stats.tree_optimized++;
-	}
+	if (shorter)
+		swap_parent(n, shorter, p);
 }
 
 static void receive_ihave(struct rumor_node *n, struct rumor_peer *p,
@@ -281,8 +306,11 @@ static void receive_ihave(struct rumor_node *n, struct rumor_peer *p,
 	p->stats.rx_ihave_ids += msg->ihave.count;
 	for (i = 0; i < msg->ihave.count; i++) {
 		rumor_wire_ihave_id(msg, i, &origin, &seq, &hops);
-		if (rumor_origins_seen(n, origin, seq))
+		if (rumor_origins_seen(n, origin, seq)) {
+			if (n->cfg.optimize_hops)
+				optimise_late(n, p, origin, seq, hops);
 			continue;
+		}
 		m = missing_find(n, origin, seq);
 		if (!m) {
 			if (n->missing.count >= n->cfg.max_missing) {

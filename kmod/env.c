@@ -57,14 +57,23 @@ static __u64 env_random(void *host)
 	return get_random_u64();
 }
 
+/* Counted, so that an operator (and the tests) see the core's footprint. */
 static void *env_alloc(void *host, __u32 size)
 {
-	return kzalloc(size, GFP_KERNEL);
+	struct rumor_instance *inst = host;
+	void *p = kzalloc(size, GFP_KERNEL);
+
+	if (p)
+		inst->stats.mem_bytes += size;
+	return p;
 }
 
 static void env_free(void *host, void *p, __u32 size)
 {
+	struct rumor_instance *inst = host;
+
 	kfree(p);
+	inst->stats.mem_bytes -= size;
 }
 
 static void env_deliver(void *host, const struct rumor_msg *msg,

@@ -30,6 +30,7 @@ struct rumor_host_stats {
 	u64 tx_bytes;
 	u64 tx_errors;
 	u64 deliver_failed;
+	u64 mem_bytes;			/* held by the core now */
 };
 
 struct rumor_instance {

@@ -431,7 +431,9 @@ static int put_instance(struct sk_buff *skb, struct rumor_instance *inst)
 	    nla_put_u32(skb, RUMOR_A_NUM_ACTIVE, n->nactive) ||
 	    nla_put_u32(skb, RUMOR_A_NUM_PASSIVE, n->npassive) ||
 	    nla_put_u32(skb, RUMOR_A_NUM_ORIGINS, n->origins.count) ||
-	    nla_put_u32(skb, RUMOR_A_CACHE_BYTES, rumor_node_cache_bytes(n)))
+	    nla_put_u32(skb, RUMOR_A_CACHE_BYTES, rumor_node_cache_bytes(n)) ||
+	    nla_put_u64_64bit(skb, RUMOR_A_MEM_BYTES, inst->stats.mem_bytes,
+			      RUMOR_A_PAD))
 		return -EMSGSIZE;
 	return put_stats(skb, inst);
 }

@@ -1,9 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Five nodes in a ring, each with rumor.ko's instance and XDP attached,
-# static peers to both neighbours; three broadcasts; then what every node
-# delivered, one node's view, and the XDP counters as bpftool shows them.
+# Five nodes on a ring of links, each with rumor.ko's instance and XDP
+# attached, joining through node1; HyParView links them into an overlay
+# and Plumtree grows a broadcast tree on it. Three broadcasts; then what
+# every node delivered, one node's views and tree, and the XDP counters as
+# bpftool shows them.
 #
 #        node1 10.0.1.1
 #       /              \
@@ -25,9 +27,11 @@ modinfo -F version "$MODULE" | sed 's/^/  version /'
 
 say "Starting five nodes in a ring"
 ring_add node 5 ipv4
+converged 20 $NODES >/dev/null || true
 for n in $NODES; do
-	printf '  %s: node id %s, peers %s\n' "$n" "$(rctl "$n" -j show | jq -r .node_id)" \
-		"$(rctl "$n" -j show peers | jq -r '[.peers[].addr] | join(", ")')"
+	printf '  %s: node id %s, active view %s\n' "$n" \
+		"$(rctl "$n" -j show | jq -r .node_id)" \
+		"$(rctl "$n" -j show peers | jq -r '[.active[].addr] | join(", ")')"
 done
 
 say "Broadcasting three messages"
@@ -36,7 +40,7 @@ rctl node1 broadcast "config: feature-x=on"
 rctl node3 broadcast "service web at 10.0.3.1:80"
 rctl node5 broadcast "member node6 joined"
 for n in $NODES; do
-	wait_for 20 test "$(delivery_count "$n")" -ge 2 || true
+	wait_for 20 at_least 2 delivery_count "$n" || true
 done
 quiesce $NODES
 for n in $NODES; do monitor_stop "$n"; done
@@ -48,8 +52,9 @@ for n in $NODES; do
 		<"$TMP/deliver.$n"
 done
 
-say "rumorctl show on node1"
-rctl node1 show | sed 's/^/  /'
+say "rumorctl show peers and tree on node1"
+rctl node1 show peers | sed 's/^/  /'
+rctl node1 tree | sed 's/^/  /'
 
 say "XDP counters, as bpftool shows them"
 pins=/sys/fs/bpf/rumor/netns/$(nsname node1)

@@ -43,7 +43,8 @@ wrap() {
 for group in $TESTS; do
 	case $group in
 	unit|xdp)
-		for t in "$BUILD"/selftests/"$group"/* "$REPO"/selftests/"$group"/*.py; do
+		for t in "$BUILD"/selftests/"$group"/* "$REPO"/selftests/"$group"/*.py \
+			 "$REPO"/selftests/"$group"/*.sh; do
 			[ -x "$t" ] && [ -f "$t" ] || continue
 			wrap "$group-$(basename "$t")" "$t"
 		done

@@ -28,10 +28,12 @@ test_cli_errors() {
 	check_error "bad port '0'" "$RUMORCTL" up port 0
 	check_error "bad port '70000'" "$RUMORCTL" up port 70000
 	check_error "bad bind address '10.0.0'" "$RUMORCTL" up bind 10.0.0
-	check_error "bad address '300.1.1.1'" "$RUMORCTL" peer add 300.1.1.1
-	check_error "bad address '[fe80::1'" "$RUMORCTL" peer add '[fe80::1'
-	check_error "expected 'add' or 'del'" "$RUMORCTL" peer
+	check_error "bad address '300.1.1.1'" "$RUMORCTL" join 300.1.1.1
+	check_error "bad address '[fe80::1'" "$RUMORCTL" join '[fe80::1'
+	check_error "expected one ADDR[:PORT]" "$RUMORCTL" join
+	check_error "bad active-size 'five'" "$RUMORCTL" up active-size five
 	check_error "unknown argument 'bogus'" "$RUMORCTL" monitor bogus
+	check_error "unknown argument 'colour'" "$RUMORCTL" up colour blue
 	check_error "network namespace 'nope-$SUFFIX'" "$RUMORCTL" -n "nope-$SUFFIX" show
 	# Usage errors exit 2, failures 1.
 	"$RUMORCTL" up port 0 2>/dev/null || expect_eq "usage exit" $? 2
@@ -44,18 +46,26 @@ test_extack_messages() {
 	check_error "larger than max-payload (100 bytes)" \
 		rctl x broadcast "$(printf '%0101d' 0)"
 	rctl x broadcast "$(printf '%0100d' 0)" >/dev/null
-	rctl x peer add 10.9.9.9
-	check_error "peer already exists" rctl x peer add 10.9.9.9:7866
-	check_error "no such peer" rctl x peer del 10.9.9.8
-	rctl x peer del 10.9.9.9
+	rctl x join 10.9.9.9
+	rctl x join 10.9.9.9:7866		# the same contact again: a new JOIN
+	check_error "not a contact" rctl x forget 10.9.9.8
+	rctl x forget 10.9.9.9
 	rctl x down
 	check_error "rumor is down" rctl x down
 	check_error "rumor is down" rctl x broadcast hi
+	check_error "rumor is down" rctl x join 10.9.9.9
 
-	# An IPv4-bound instance cannot reach IPv6 peers.
+	# Each parameter's range, then combinations, named by the kernel.
+	check_error "active_size must be between 1 and 64" rctl x up active-size 0
+	check_error "max_payload must be between 0 and 65475" rctl x up max-payload 70000
+	check_error "failure timeout must be longer than the ping interval" \
+		rctl x up ping-interval 2000 fail-timeout 1000
+	check_error "passive random walk must not be longer" rctl x up arwl 2 prwl 3
+
+	# An IPv4-bound instance cannot reach IPv6 contacts.
 	ip -n "$(nsname x)" addr add 10.7.0.1/24 dev lo
 	rctl x up bind 10.7.0.1 port 7000
-	check_error "does not match the bind address" rctl x peer add fd00::1
+	check_error "does not match the bind address" rctl x join fd00::1
 	rctl x down
 
 	check_error "not a local address" rctl x up bind 192.0.2.1
@@ -82,17 +92,15 @@ test_xdp_follows_instance_port() {
 	rctl p xdp detach dev lo
 }
 
-test_peer_table_bound() {
+test_contacts_bound() {
 	local i
 	node_add z
 	rctl z up
-	for i in $(seq 1 256); do
-		"$RUMORCTL" -n "$(nsname z)" peer add "10.$((i / 250)).$((i % 250)).1" || return 1
+	for i in $(seq 1 16); do
+		"$RUMORCTL" -n "$(nsname z)" join "10.$i.0.1" || return 1
 	done
-	check_error "peer table is full (256 peers)" rctl z peer add 10.99.0.1
-	expect_eq "peers_full" "$(stat z peers_full)" 1
-	expect_eq "num_peers" "$(rctl z -j show | jq .num_peers)" 256
-	expect_eq "dumped peers" "$(rctl z -j show peers | jq '.peers | length')" 256
+	check_error "too many contacts (16)" rctl z join 10.99.0.1
+	expect_eq "contacts" "$(rctl z -j show peers | jq '.contacts | length')" 16
 }
 
 test_unprivileged() {
@@ -112,8 +120,12 @@ test_userns_container() {
 		return $KSFT_SKIP
 	fi
 	$nobody unshare -Urn sh -c "ip link set lo up && $RUMORCTL up &&
-		$RUMORCTL peer add 127.0.0.1:7999 && $RUMORCTL -j show" >"$TMP/userns"
-	jq -e '.state == "up" and .num_peers == 1' <"$TMP/userns" >/dev/null
+		$RUMORCTL join 127.0.0.1:7999 && $RUMORCTL -j show" >"$TMP/userns"
+	jq -e '.state == "up" and (.contacts | length) == 1' <"$TMP/userns" >/dev/null
+}
+
+downs() {
+	dmesg | grep -c 'rumor: down in netns'
 }
 
 # Deleting a namespace takes its instance down with it.
@@ -123,11 +135,11 @@ test_netns_delete() {
 	for n in d1 d2 d3; do
 		node_add "$n"
 		rctl "$n" up
-		rctl "$n" peer add 127.0.0.1
+		rctl "$n" join 127.0.0.1:7000
 		rctl "$n" broadcast x >/dev/null
 	done
 	for n in d1 d2 d3; do ip netns del "$(nsname "$n")"; done
-	wait_for 20 test "$(dmesg | grep -c 'rumor: down in netns')" -ge $((before + 3))
+	wait_for 20 at_least $((before + 3)) downs
 	after=$(dmesg | grep -c 'rumor: down in netns')
 	expect_eq "instances taken down" $((after - before)) 3
 }
@@ -139,7 +151,7 @@ test_reload_with_instances() {
 		for n in "l1r$round" "l2r$round" "l3r$round"; do
 			node_add "$n"
 			rctl "$n" up
-			rctl "$n" peer add 127.0.0.1:7000
+			rctl "$n" join 127.0.0.1:7000
 		done
 		# Dedup state exists in each: the slab cache must empty on unload.
 		for n in "l1r$round" "l2r$round" "l3r$round"; do
@@ -163,7 +175,7 @@ run_test module_load load_module
 run_test extack_messages test_extack_messages
 run_test port_in_use test_port_in_use
 run_test xdp_follows_instance_port test_xdp_follows_instance_port
-run_test peer_table_bound test_peer_table_bound
+run_test contacts_bound test_contacts_bound
 run_test unprivileged_eperm test_unprivileged
 run_test userns_container test_userns_container
 run_test netns_delete_tears_down test_netns_delete

@@ -39,11 +39,12 @@ diag() {
 # run_test NAME FUNCTION: run FUNCTION in a subshell with errexit; any
 # failing command fails the test and its output becomes diagnostics.
 run_test() {
-	local name=$1 fn=$2 rc
+	local name=$1 fn=$2 rc start=$SECONDS
 	ktap_n=$((ktap_n + 1))
 	( set -e; "$fn" ) >"$TMP/out" 2>&1
 	rc=$?
 	sed 's/^/# /' "$TMP/out"
+	echo "# $name took $((SECONDS - start)) s"
 	if [ $rc -eq 0 ]; then
 		echo "ok $ktap_n $name"
 	elif [ $rc -eq $KSFT_SKIP ]; then
@@ -78,6 +79,8 @@ expect_gt() {
 }
 
 # wait_for SECONDS COMMAND...: poll until COMMAND succeeds or time runs out.
+# COMMAND is run again each time, so a value it reads must be read by it:
+# use the helpers below (at_least) rather than "$(...)" in the arguments.
 wait_for() {
 	local deadline=$((SECONDS + $1))
 	shift
@@ -85,6 +88,13 @@ wait_for() {
 		[ $SECONDS -lt $deadline ] || return 1
 		sleep 0.1
 	done
+}
+
+# at_least N COMMAND...: the number COMMAND prints is at least N.
+at_least() {
+	local want=$1
+	shift
+	[ "$("$@")" -ge "$want" ]
 }
 
 # Stop background processes and delete every node this run made. Tests
@@ -123,7 +133,7 @@ load_module() {
 		echo "build rumor.ko and rumorctl first (make)" >&2
 		return 1
 	fi
-	for dep in $(modinfo -F depends "$MODULE" | tr , ' ') veth; do
+	for dep in $(modinfo -F depends "$MODULE" | tr , ' ') veth bridge; do
 		modprobe "$dep"
 	done
 	grep -q '^rumor ' /proc/modules || insmod "$MODULE"
@@ -172,10 +182,12 @@ link_add() {
 
 # ring_add PREFIX N ipv4|ipv6: nodes PREFIX1..PREFIXN in a ring. Link i
 # joins node i (interface to<i+1>, 10.0.<i>.1 or fd00:<i>::1) and node i+1
-# (interface to<i>, 10.0.<i>.2 or fd00:<i>::2). Every node comes up with its
-# two neighbours as peers and XDP on both of its links.
+# (interface to<i>, 10.0.<i>.2 or fd00:<i>::2). Every node forwards, and
+# routes what is not on its links clockwise, so all nodes reach each other
+# and the overlay can form over the ring. Every node comes up with XDP on
+# both of its links and joins through node 1.
 ring_add() {
-	local prefix=$1 count=$2 family=$3 i j a b plen
+	local prefix=$1 count=$2 family=$3 i j a b plen net
 	for i in $(seq 1 "$count"); do node_add "$prefix$i"; done
 	for i in $(seq 1 "$count"); do
 		j=$((i % count + 1))
@@ -186,24 +198,120 @@ ring_add() {
 		fi
 		link_add "$prefix$i" "to$j" "$a" "$prefix$j" "to$i" "$b" "$plen"
 	done
-	for i in $(seq 1 "$count"); do rctl "$prefix$i" up; done
 	for i in $(seq 1 "$count"); do
 		j=$((i % count + 1))
-		if [ "$family" = ipv6 ]; then
-			a=fd00:$i::1 b=[fd00:$i::2]:7866
-		else
-			a=10.0.$i.1 b=10.0.$i.2:7866
-		fi
-		rctl "$prefix$i" peer add "$b"
-		rctl "$prefix$j" peer add "$a"
+		node "$prefix$i" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+		for net in $(seq 1 "$count"); do
+			[ "$net" = "$i" ] || [ "$net" = $(((i + count - 2) % count + 1)) ] && continue
+			if [ "$family" = ipv6 ]; then
+				ip -n "$(nsname "$prefix$i")" route add "fd00:$net::/64" via "fd00:$i::2"
+			else
+				ip -n "$(nsname "$prefix$i")" route add "10.0.$net.0/24" via "10.0.$i.2"
+			fi
+		done
+	done
+	for i in $(seq 1 "$count"); do
+		j=$((i % count + 1))
+		rctl "$prefix$i" up $FAST
 		rctl "$prefix$i" xdp attach dev "to$j" >/dev/null
 		rctl "$prefix$j" xdp attach dev "to$i" >/dev/null
 	done
+	[ "$family" = ipv6 ] && a=fd00:1::1 || a=10.0.1.1
+	for i in $(seq 2 "$count"); do rctl "$prefix$i" join "$a"; done
+}
+
+# bridge_add PREFIX N: nodes PREFIX1..PREFIXN on one bridge (in namespace
+# PREFIX-br), 10.9.0.<i>/16 on eth0, XDP attached, rumor up, all joining
+# through node 1.
+bridge_add() {
+	local prefix=$1 count=$2 i br
+	br=$(nsname "$prefix-br")
+	ip netns add "$br"
+	ip -n "$br" link add br0 type bridge
+	ip -n "$br" link set br0 up
+	for i in $(seq 1 "$count"); do
+		node_add "$prefix$i"
+		ip link add eth0 netns "$(nsname "$prefix$i")" type veth \
+			peer name "p$i" netns "$br"
+		ip -n "$br" link set "p$i" master br0 up
+		ip -n "$(nsname "$prefix$i")" addr add "10.9.$((i / 250)).$((i % 250 + 1))/16" dev eth0
+		ip -n "$(nsname "$prefix$i")" link set eth0 up
+		rctl "$prefix$i" up $FAST
+		rctl "$prefix$i" xdp attach dev eth0 >/dev/null
+	done
+	for i in $(seq 2 "$count"); do rctl "$prefix$i" join 10.9.0.2; done
+}
+
+# Protocol timers for tests: failures noticed in a second and a half, and
+# shuffles often enough to fill passive views within the test.
+FAST="ping-interval 500 fail-timeout 1500 shuffle-interval 2000 join-interval 500"
+
+# The overlay as seen by every node: "node-id neighbour-id" per active link.
+overlay_edges() {
+	local n
+	for n in "$@"; do
+		rctl "$n" -j show
+	done | jq -r '.node_id as $id | .active[] | "\($id) \(.node_id)"'
+}
+
+# converged SECONDS NODES...: wait until check_overlay holds, then print
+# what it said at that moment (views keep changing: a second look could
+# catch a link half made).
+converged() {
+	local secs=$1
+	shift
+	if wait_for "$secs" check_overlay_into "$TMP/overlay" "$@"; then
+		cat "$TMP/overlay"
+		return 0
+	fi
+	cat "$TMP/overlay"
+	return 1
+}
+
+check_overlay_into() {
+	local out=$1
+	shift
+	check_overlay "$@" >"$out"
+}
+
+# Every active view holds 1..5 peers, links are symmetric, and the graph is
+# connected: prints a reason and fails otherwise.
+check_overlay() {
+	python3 - "$(overlay_edges "$@")" "$#" <<'PY'
+import sys
+edges = [l.split() for l in sys.argv[1].splitlines() if l.strip()]
+nodes = int(sys.argv[2])
+adj = {}
+for a, b in edges:
+    adj.setdefault(a, set()).add(b)
+bad = [a for a in adj if not 1 <= len(adj[a]) <= 5]
+asym = [(a, b) for a, b in edges if a not in adj.get(b, ())]
+seen, todo = set(), [next(iter(adj))] if adj else []
+while todo:
+    a = todo.pop()
+    if a not in seen:
+        seen.add(a)
+        todo.extend(adj.get(a, ()))
+print("overlay: %d nodes with links, %d links, sizes %s" %
+      (len(adj), len(edges) // 2, sorted(len(v) for v in adj.values())))
+if len(adj) != nodes or bad or asym or len(seen) != nodes:
+    print("not converged: %d of %d nodes linked, sizes out of range %s, "
+          "asymmetric %s, connected %d" % (len(adj), nodes, bad, asym[:3], len(seen)))
+    sys.exit(1)
+PY
 }
 
 # One counter of `rumorctl show stats` / `xdp stats` on a node.
 stat() {
 	rctl "$1" -j show stats | jq -r ".stats.$2"
+}
+
+# sum_stat FIELD NODES...: one counter summed over nodes, one query each.
+sum_stat() {
+	local field=$1 n
+	shift
+	for n in "$@"; do rctl "$n" -j show stats; done |
+		jq -s "map(.stats.$field) | add"
 }
 
 xdp_stat() {
@@ -229,6 +337,36 @@ monitor_stop() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# check_deliveries COUNT NODES...: the monitors recorded COUNT payloads
+# "SENDER-TAG", each delivered exactly once by every node but SENDER and
+# never by SENDER. Prints what it counted; fails with the first problems.
+check_deliveries() {
+	python3 - "$TMP" "$@" <<'PY'
+import json, sys
+tmp, count, nodes = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+seen = {}
+for n in nodes:
+    for line in open("%s/deliver.%s" % (tmp, n)):
+        p = json.loads(line)["payload"]
+        seen.setdefault(p, {}).setdefault(n, 0)
+        seen[p][n] += 1
+bad = []
+for p, by in sorted(seen.items()):
+    sender = p.rsplit("-", 1)[0]
+    for n in nodes:
+        want = 0 if n == sender else 1
+        if by.get(n, 0) != want:
+            bad.append("%s on %s: %d, want %d" % (p, n, by.get(n, 0), want))
+print("%d messages, %d deliveries checked on %d nodes" %
+      (len(seen), sum(sum(b.values()) for b in seen.values()), len(nodes)))
+if len(seen) != count:
+    bad.insert(0, "%d messages delivered somewhere, want %d" % (len(seen), count))
+if bad:
+    print("\n".join(bad[:10]))
+    sys.exit(1)
+PY
+}
+
 # Deliveries seen by NODE so far, as "origin seq payload" lines.
 deliveries() {
 	jq -r '"\(.origin) \(.seq) \(.payload)"' <"$TMP/deliver.$1"
@@ -238,16 +376,17 @@ delivery_count() {
 	wc -l <"$TMP/deliver.$1"
 }
 
-# The node's counters stop moving: nothing is in flight any more.
+# Broadcast traffic has stopped: the nodes' gossip counters stop moving
+# (PINGs and shuffles go on, so not all traffic).
 quiesce() {
-	local before after i
+	local before after i n
 	for i in $(seq 1 50); do
-		before=""
-		for n in "$@"; do before="$before $(stat "$n" rx_packets)"; done
-		sleep 0.3
-		after=""
-		for n in "$@"; do after="$after $(stat "$n" rx_packets)"; done
+		before=$(for n in "$@"; do rctl "$n" -j show stats; done |
+			 jq -c '.stats | [.delivered, .rx_gossip, .tx_ihave, .tx_graft]')
+		sleep 0.5
+		after=$(for n in "$@"; do rctl "$n" -j show stats; done |
+			jq -c '.stats | [.delivered, .rx_gossip, .tx_ihave, .tx_graft]')
 		[ "$before" != "$after" ] || return 0
 	done
-	fail "traffic did not settle"
+	fail "broadcast traffic did not settle"
 }

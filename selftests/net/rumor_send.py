@@ -1,26 +1,45 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""Send hand-made rumor datagrams, well-formed or broken on purpose.
+"""Send hand-made rumor datagrams, well-formed or broken on purpose, or act
+as a hostile neighbour that joins and then floods.
 
 The layout is that of core/wire.h; this is a test peer, not a second
-implementation: it writes bytes, it never parses them.
+implementation: it writes bytes and reads only the type of what it gets.
 """
 import argparse
+import os
+import select
 import socket
 import struct
 import sys
+import time
 
 MAGIC = 0x524D
 VERSION = 1
-GOSSIP = 1
+GOSSIP, IHAVE, GRAFT, PRUNE, JOIN = 1, 2, 3, 4, 5
+PING, PONG = 12, 13
 
 
-def gossip(origin, seq, payload, sender=1, hops=0, version=VERSION,
-           mtype=GOSSIP, flags=0, length=None, magic=MAGIC):
-    total = 32 + len(payload)
-    hdr = struct.pack("!HBBHBBQ", magic, version, mtype,
-                      total if length is None else length, flags, hops, sender)
-    return hdr + struct.pack("!QQ", origin, seq) + payload
+def header(mtype, body_len, sender, hops=0, flags=0, version=VERSION,
+           length=None, magic=MAGIC):
+    total = 16 + body_len
+    return struct.pack("!HBBHBBQ", magic, version, mtype,
+                       total if length is None else length, flags, hops, sender)
+
+
+def gossip(origin, seq, payload, sender=1, mtype=GOSSIP, **kw):
+    return header(mtype, 16 + len(payload), sender, **kw) + \
+        struct.pack("!QQ", origin, seq) + payload
+
+
+def ihave(sender, ids):
+    body = struct.pack("!HH", len(ids), 0) + b"".join(
+        struct.pack("!QQB3x", o, s, 1) for o, s in ids)
+    return header(IHAVE, len(body), sender) + body
+
+
+def graft(sender, origin, seq):
+    return header(GRAFT, 20, sender) + struct.pack("!QQB3x", origin, seq, 0)
 
 
 KINDS = {
@@ -32,12 +51,39 @@ KINDS = {
     "bad_type": lambda o, s, p: gossip(o, s, p, mtype=99),
     "bad_length": lambda o, s, p: gossip(o, s, p, length=32 + len(p) + 10),
     "bad_body": lambda o, s, p: gossip(o, 0, p),
+    "stranger_ihave": lambda o, s, p: ihave(0x5742, [(o, s)]),
 }
+
+
+def hostile(sock, dst, args):
+    """JOIN, answer PINGs, and flood IHAVEs or GRAFTs for ids that do not
+    exist. The target takes us into its active view on the JOIN."""
+    me = int.from_bytes(os.urandom(8), "big") | 1
+    sock.sendto(header(JOIN, 0, me), dst)
+    time.sleep(0.3)
+    sent = 0
+    seq = 1
+    while sent < args.count:
+        if args.kind == "flood_ihave":
+            ids = [(0xBAD, seq + i) for i in range(64)]
+            seq += 64
+            sock.sendto(ihave(me, ids), dst)
+        else:
+            sock.sendto(graft(me, 0xBAD, seq), dst)
+            seq += 1
+        sent += 1
+        # Stay a live neighbour: answer its PINGs.
+        while select.select([sock], [], [], 0)[0]:
+            data, src = sock.recvfrom(2048)
+            if len(data) >= 16 and data[3] == PING:
+                sock.sendto(header(PONG, 0, me), src)
+        if sent % 64 == 0:
+            time.sleep(0.01)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("kind", choices=sorted(KINDS))
+    ap.add_argument("kind", choices=sorted(KINDS) + ["flood_ihave", "flood_graft"])
     ap.add_argument("dst")
     ap.add_argument("--port", type=int, default=7866)
     ap.add_argument("--sport", type=int, default=0)
@@ -49,11 +95,14 @@ def main():
 
     family = socket.AF_INET6 if ":" in args.dst else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
-    if args.sport:
-        sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", args.sport))
+    sock.bind(("::" if family == socket.AF_INET6 else "0.0.0.0", args.sport))
+    dst = (args.dst, args.port)
+    if args.kind.startswith("flood_"):
+        hostile(sock, dst, args)
+        return 0
     for i in range(args.count):
-        pkt = KINDS[args.kind](args.origin, args.seq + i, args.payload.encode())
-        sock.sendto(pkt, (args.dst, args.port))
+        sock.sendto(KINDS[args.kind](args.origin, args.seq + i,
+                                     args.payload.encode()), dst)
     return 0
 
 

@@ -43,7 +43,8 @@ def main():
             check("const_" + d["name"], got == str(d["value"]),
                   "header %s, spec %s" % (got, d["value"]))
         elif d["type"] == "enum":
-            want = ["RUMOR_%s_%s" % (c_name(d["name"]), c_name(e)) for e in d["entries"]]
+            prefix = c_name(d.get("name-prefix", "rumor-%s-" % d["name"]))
+            want = [prefix + c_name(e) for e in d["entries"]]
             got = enums.get("rumor_" + d["name"].replace("-", "_"), [])
             check("enum_" + d["name"], got == want, "header %s, spec %s" % (got, want))
 

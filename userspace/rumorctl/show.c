@@ -85,10 +85,17 @@ struct show {
 	struct json j;
 };
 
+/* 0 for an attribute that is missing or of another size. */
 static uint64_t get_u64(const struct nlattr *a)
 {
-	return mnl_attr_get_payload_len(a) == sizeof(uint64_t) ?
+	return a && mnl_attr_get_payload_len(a) == sizeof(uint64_t) ?
 		mnl_attr_get_u64(a) : 0;
+}
+
+static uint32_t get_u32(const struct nlattr *a)
+{
+	return a && mnl_attr_get_payload_len(a) == sizeof(uint32_t) ?
+		mnl_attr_get_u32(a) : 0;
 }
 
 static void print_stats(struct show *s, const struct nlattr *nest)
@@ -169,16 +176,19 @@ static int instance_cb(const struct nlmsghdr *nlh, void *data)
 			json_str(&s->j, "node_id", id);
 			json_u64(&s->j, "port", mnl_attr_get_u16(tb[RUMOR_A_PORT]));
 			json_str(&s->j, "bind", addr);
-			json_u64(&s->j, "num_active", mnl_attr_get_u32(tb[RUMOR_A_NUM_ACTIVE]));
-			json_u64(&s->j, "num_passive", mnl_attr_get_u32(tb[RUMOR_A_NUM_PASSIVE]));
-			json_u64(&s->j, "origins", mnl_attr_get_u32(tb[RUMOR_A_NUM_ORIGINS]));
-			json_u64(&s->j, "cache_bytes", mnl_attr_get_u32(tb[RUMOR_A_CACHE_BYTES]));
+			json_u64(&s->j, "num_active", get_u32(tb[RUMOR_A_NUM_ACTIVE]));
+			json_u64(&s->j, "num_passive", get_u32(tb[RUMOR_A_NUM_PASSIVE]));
+			json_u64(&s->j, "origins", get_u32(tb[RUMOR_A_NUM_ORIGINS]));
+			json_u64(&s->j, "cache_bytes", get_u32(tb[RUMOR_A_CACHE_BYTES]));
+			json_u64(&s->j, "mem_bytes", get_u64(tb[RUMOR_A_MEM_BYTES]));
 		} else {
 			printf("  node id      %s\n", id);
 			printf("  port         %u\n", mnl_attr_get_u16(tb[RUMOR_A_PORT]));
 			printf("  bind         %s\n", addr);
-			printf("  origins      %u\n", mnl_attr_get_u32(tb[RUMOR_A_NUM_ORIGINS]));
-			printf("  cache        %u bytes\n", mnl_attr_get_u32(tb[RUMOR_A_CACHE_BYTES]));
+			printf("  origins      %u\n", get_u32(tb[RUMOR_A_NUM_ORIGINS]));
+			printf("  cache        %u bytes\n", get_u32(tb[RUMOR_A_CACHE_BYTES]));
+			printf("  memory       %llu bytes\n",
+			       (unsigned long long)get_u64(tb[RUMOR_A_MEM_BYTES]));
 		}
 	}
 	if ((s->what == SHOW_ALL || s->what == SHOW_CONFIG) && tb[RUMOR_A_CONFIG])

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * simnet: a discrete-event network for protocol cores. Events (a datagram
- * arriving, a node's timer) sit in a binary heap ordered by time and then
- * by the order they were made, which is what makes a run repeatable.
+ * arriving, a node's timer) sit in a heap ordered by time and then by the
+ * order they were made, which is what makes a run repeatable.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "simnet.h"
 
 #define SIMNET_PORT	7866
+#define SIMNET_CLASSES	3
 
 enum {
 	EV_DATAGRAM,
@@ -50,6 +52,9 @@ struct simnet {
 	struct simnet_traffic traffic;
 	simnet_deliver_fn deliver;
 	void *deliver_arg;
+	simnet_send_fn on_send;
+	void *send_arg;
+	uint8_t *pool[SIMNET_CLASSES];	/* free buffers, linked through themselves */
 };
 
 /* splitmix64: small, fast, and good enough to drive a simulation. */
@@ -67,7 +72,15 @@ static double random_unit(uint64_t *state)
 	return (double)(next_random(state) >> 11) / (double)(1ULL << 53);
 }
 
-/* ---- the event heap ---- */
+/*
+ * ---- the event heap ----
+ *
+ * Four-ary: half the levels of a binary heap, and the four children of a
+ * node sit side by side in memory. Keys are unique (order is), so the
+ * sequence of events is the same whatever the shape of the heap.
+ */
+
+#define HEAP_D	4
 
 static bool before(const struct event *a, const struct event *b)
 {
@@ -86,9 +99,9 @@ static void push(struct simnet *s, struct event ev)
 	}
 	ev.order = s->order++;
 	i = s->nheap++;
-	while (i && before(&ev, &s->heap[(i - 1) / 2])) {
-		s->heap[i] = s->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
+	while (i && before(&ev, &s->heap[(i - 1) / HEAP_D])) {
+		s->heap[i] = s->heap[(i - 1) / HEAP_D];
+		i = (i - 1) / HEAP_D;
 	}
 	s->heap[i] = ev;
 }
@@ -96,11 +109,13 @@ static void push(struct simnet *s, struct event ev)
 static struct event pop(struct simnet *s)
 {
 	struct event top = s->heap[0], last = s->heap[--s->nheap];
-	size_t i = 0, child;
+	size_t i = 0, child, c, end;
 
-	while ((child = 2 * i + 1) < s->nheap) {
-		if (child + 1 < s->nheap && before(&s->heap[child + 1], &s->heap[child]))
-			child++;
+	while ((child = HEAP_D * i + 1) < s->nheap) {
+		end = child + HEAP_D < s->nheap ? child + HEAP_D : s->nheap;
+		for (c = child + 1; c < end; c++)
+			if (before(&s->heap[c], &s->heap[child]))
+				child = c;
 		if (!before(&s->heap[child], &last))
 			break;
 		s->heap[i] = s->heap[child];
@@ -132,48 +147,135 @@ uint32_t simnet_index(const struct rumor_ep *ep)
 	       ep->addr[3];
 }
 
+/* ---- datagram buffers ---- */
+
+/*
+ * Almost every datagram is one of a few sizes, and one lives for a few
+ * milliseconds of simulated time: recycle buffers by size class instead of
+ * asking malloc for each (a 10,000-node run sends tens of millions).
+ */
+static const uint32_t class_size[SIMNET_CLASSES] = { 64, 256, 2048 };
+
+static int buf_class(uint32_t len)
+{
+#ifdef __SANITIZE_ADDRESS__
+	/* Under ASan every datagram gets its own buffer, so reads past one show. */
+	(void)len;
+	return -1;
+#else
+	int c;
+
+	for (c = 0; c < SIMNET_CLASSES; c++)
+		if (len <= class_size[c])
+			return c;
+	return -1;
+#endif
+}
+
+static uint8_t *buf_get(struct simnet *s, uint32_t len)
+{
+	int c = buf_class(len);
+	uint8_t *b;
+
+	if (c >= 0 && s->pool[c]) {
+		b = s->pool[c];
+		memcpy(&s->pool[c], b, sizeof(b));
+		return b;
+	}
+	b = malloc(c >= 0 ? class_size[c] : len);
+	if (!b)
+		abort();
+	return b;
+}
+
+static void buf_put(struct simnet *s, uint8_t *b, uint32_t len)
+{
+	int c = buf_class(len);
+
+	if (c < 0) {
+		free(b);
+		return;
+	}
+	memcpy(b, &s->pool[c], sizeof(b));
+	s->pool[c] = b;
+}
+
+static void pool_free(struct simnet *s)
+{
+	int c;
+
+	for (c = 0; c < SIMNET_CLASSES; c++) {
+		while (s->pool[c]) {
+			uint8_t *b = s->pool[c];
+
+			memcpy(&s->pool[c], b, sizeof(b));
+			free(b);
+		}
+	}
+}
+
 /* ---- the env of each node ---- */
 
-static void env_send(void *host, const struct rumor_ep *to, const void *head,
-		     __u32 head_len, const void *tail, __u32 tail_len)
+/* A datagram from host @h's address: counted, seen by the hook, then sent. */
+static void transmit(struct host *h, uint32_t dst, const void *head,
+		     uint32_t head_len, const void *tail, uint32_t tail_len)
 {
-	struct host *h = host;
 	struct simnet *s = h->s;
-	uint32_t dst = simnet_index(to), len = head_len + tail_len;
+	uint32_t len = head_len + tail_len;
 	uint8_t type = head_len > 3 ? ((const uint8_t *)head)[3] : 0;
-	struct event ev;
+	uint8_t *data;
+	uint64_t delay;
 
 	if (type < __RUMOR_WIRE_TYPE_END) {
 		s->traffic.msgs[type]++;
 		s->traffic.bytes[type] += len;
 	}
+	data = buf_get(s, len);
+	memcpy(data, head, head_len);
+	if (tail_len)
+		memcpy(data + head_len, tail, tail_len);
+	if (s->on_send)
+		s->on_send(s->send_arg, h->index,
+			   dst < s->cfg.nodes ? dst : UINT32_MAX, data, len,
+			   s->now);
 	if (dst >= s->cfg.nodes)
-		return;
+		goto drop;
 	if (s->cfg.loss > 0 && random_unit(&h->rng) < s->cfg.loss) {
 		s->traffic.lost++;
-		return;
+		goto drop;
 	}
 	if (!s->hosts[dst].alive) {
 		s->traffic.to_dead++;
-		return;
+		goto drop;
 	}
-	ev = (struct event){
-		.time = s->now + s->cfg.latency_min_us +
-			(s->cfg.latency_max_us > s->cfg.latency_min_us ?
-			 next_random(&h->rng) %
-			 (s->cfg.latency_max_us - s->cfg.latency_min_us + 1) : 0),
+	delay = s->cfg.latency_min_us;
+	if (s->cfg.latency_max_us > s->cfg.latency_min_us)
+		delay += next_random(&h->rng) %
+			 (s->cfg.latency_max_us - s->cfg.latency_min_us + 1);
+	push(s, (struct event){
+		.time = s->now + delay,
 		.node = dst,
 		.kind = EV_DATAGRAM,
 		.src = h->index,
 		.len = len,
-		.data = malloc(len),
-	};
-	if (!ev.data)
-		abort();
-	memcpy(ev.data, head, head_len);
-	if (tail_len)
-		memcpy(ev.data + head_len, tail, tail_len);
-	push(s, ev);
+		.data = data,
+	});
+	return;
+drop:
+	buf_put(s, data, len);
+}
+
+static void env_send(void *host, const struct rumor_ep *to, const void *head,
+		     __u32 head_len, const void *tail, __u32 tail_len)
+{
+	transmit(host, simnet_index(to), head, head_len, tail, tail_len);
+}
+
+void simnet_inject(struct simnet *s, uint32_t src, uint32_t dst,
+		   const void *dgram, uint32_t len)
+{
+	if (src < s->cfg.nodes && s->hosts[src].alive)
+		transmit(&s->hosts[src], dst, dgram, len, NULL, 0);
 }
 
 static __u64 env_now(void *host)
@@ -292,10 +394,15 @@ void simnet_destroy(struct simnet *s)
 
 	if (!s)
 		return;
-	while (s->nheap)
-		free(pop(s).data);
+	while (s->nheap) {
+		struct event ev = pop(s);
+
+		if (ev.data)
+			buf_put(s, ev.data, ev.len);
+	}
 	for (i = 0; i < s->cfg.nodes; i++)
 		rumor_node_destroy(s->hosts[i].node);
+	pool_free(s);
 	free(s->heap);
 	free(s->hosts);
 	free(s);
@@ -317,17 +424,40 @@ void simnet_on_deliver(struct simnet *s, simnet_deliver_fn fn, void *arg)
 	s->deliver_arg = arg;
 }
 
+void simnet_on_send(struct simnet *s, simnet_send_fn fn, void *arg)
+{
+	s->on_send = fn;
+	s->send_arg = arg;
+}
+
 uint64_t simnet_now(const struct simnet *s)
 {
 	return s->now;
 }
 
+/*
+ * Events at one instant, beyond which a run is taken to be stuck: a core
+ * that keeps asking for its timer in the past, or two nodes answering each
+ * other with no latency, would otherwise spin here for ever.
+ */
+#define SIMNET_LIVELOCK	20000000ULL
+
 void simnet_run_until(struct simnet *s, uint64_t t)
 {
+	uint64_t same = 0;
+
 	while (s->nheap && s->heap[0].time <= t) {
 		struct event ev = pop(s);
 		struct host *h = &s->hosts[ev.node];
 
+		same = ev.time == s->now ? same + 1 : 0;
+		if (same > SIMNET_LIVELOCK) {
+			fprintf(stderr, "simnet: livelock: %llu events at %llu us without "
+				"time moving on (the last for node %u, a %s)\n",
+				(unsigned long long)same, (unsigned long long)ev.time, ev.node,
+				ev.kind == EV_TIMER ? "timer" : "datagram");
+			abort();
+		}
 		s->now = ev.time;
 		s->events++;
 		if (ev.kind == EV_DATAGRAM) {
@@ -336,13 +466,18 @@ void simnet_run_until(struct simnet *s, uint64_t t)
 			simnet_ep(ev.src, &from);
 			if (h->alive)
 				rumor_node_receive(h->node, &from, ev.data, ev.len);
-			free(ev.data);
+			buf_put(s, ev.data, ev.len);
 		} else if (h->alive && ev.gen == h->timer_gen) {
 			rumor_node_timer(h->node);
 		}
 	}
 	if (t > s->now)
 		s->now = t;
+}
+
+void simnet_set_loss(struct simnet *s, double loss)
+{
+	s->cfg.loss = loss;
 }
 
 void simnet_kill(struct simnet *s, uint32_t i)

@@ -32,6 +32,16 @@ struct simnet_config {
 typedef void (*simnet_deliver_fn)(void *arg, uint32_t node,
 				  const struct rumor_msg *msg, uint64_t now);
 
+/*
+ * Called for every datagram sent, by a node's core or by simnet_inject(),
+ * before the loss model decides its fate (so also for datagrams that will
+ * be lost or that go to a dead node): @dgram is the whole datagram, @src and
+ * @dst node indices (@dst UINT32_MAX for an address outside the network).
+ */
+typedef void (*simnet_send_fn)(void *arg, uint32_t src, uint32_t dst,
+			       const uint8_t *dgram, uint32_t len,
+			       uint64_t now);
+
 /* Datagrams and bytes sent, by message type, over the whole run. */
 struct simnet_traffic {
 	uint64_t msgs[__RUMOR_WIRE_TYPE_END];
@@ -51,10 +61,23 @@ void simnet_ep(uint32_t i, struct rumor_ep *ep);
 uint32_t simnet_index(const struct rumor_ep *ep);
 
 void simnet_on_deliver(struct simnet *s, simnet_deliver_fn fn, void *arg);
+void simnet_on_send(struct simnet *s, simnet_send_fn fn, void *arg);
+
+/*
+ * Send @len bytes from node @src's address to node @dst through the latency
+ * and loss model, counted as traffic, exactly as if @src's core had sent
+ * them: for a host that speaks for its node (the simulator's direct mode,
+ * tests that forge datagrams). Nothing is sent when @src is dead.
+ */
+void simnet_inject(struct simnet *s, uint32_t src, uint32_t dst,
+		   const void *dgram, uint32_t len);
 
 uint64_t simnet_now(const struct simnet *s);
 /* Run events up to @t (microseconds), then set the clock to @t. */
 void simnet_run_until(struct simnet *s, uint64_t t);
+
+/* Change the probability that a datagram is lost, from now on. */
+void simnet_set_loss(struct simnet *s, double loss);
 
 /* A node dies at once: it stops receiving, sending and keeping time. */
 void simnet_kill(struct simnet *s, uint32_t i);

@@ -35,7 +35,8 @@
  * RUMOR_CMD_GET (do): the instance. Its reply has RUMOR_A_STATE and, when
  * up, RUMOR_A_NODE_ID, RUMOR_A_PORT, RUMOR_A_BIND_ADDR (when bound to one
  * address), RUMOR_A_CONFIG (every RUMOR_CONFIG_A_*), RUMOR_A_NUM_ACTIVE,
- * RUMOR_A_NUM_PASSIVE, RUMOR_A_NUM_ORIGINS, RUMOR_A_CACHE_BYTES and
+ * RUMOR_A_NUM_PASSIVE, RUMOR_A_NUM_ORIGINS, RUMOR_A_CACHE_BYTES,
+ * RUMOR_A_MEM_BYTES and
  *    RUMOR_A_STATS: NLA_NESTED, one NLA_U64 per RUMOR_STATS_A_* counter
  *
  * RUMOR_CMD_PEER_GET (dump): one message per member this node knows, each
@@ -116,6 +117,7 @@ enum rumor_attr {
 	RUMOR_A_NUM_PASSIVE,	/* u32 */
 	RUMOR_A_NUM_ORIGINS,	/* u32 */
 	RUMOR_A_CACHE_BYTES,	/* u32 */
+	RUMOR_A_MEM_BYTES,	/* u64, all memory the protocol holds */
 	RUMOR_A_PEER,		/* nest, enum rumor_peer_attr */
 	RUMOR_A_PAYLOAD,	/* binary */
 	RUMOR_A_ORIGIN,		/* u64 */
