@@ -116,6 +116,8 @@ struct rumor_peer {
 	__u64 since;		/* when it became active (us) */
 	__u64 last_rx;		/* when we last heard from it (us) */
 	__u64 last_ping;
+	__u64 pruned_at;	/* when we last pruned it (us); 0: never */
+	__u64 grafted_at;	/* when we last grafted it (us); 0: never */
 	struct rumor_lazy_id *lazy;	/* ring of lazy_queue_len */
 	__u32 lazy_head, lazy_len;
 	struct rumor_peer_stats stats;
@@ -159,6 +161,7 @@ struct rumor_node {
 	struct rumor_list cache_list;	/* oldest first */
 	__u32 cache_used;
 	__u64 next_flush;
+	__u64 next_optimise;		/* tree swaps are rate limited */
 
 	/* Dedup: one window per origin */
 	struct rumor_htable origins;

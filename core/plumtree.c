@@ -19,6 +19,15 @@
 
 #define RUMOR_MAX_ANNOUNCERS	4
 
+/*
+ * One shared tree serves every origin, and a path shorter for one origin
+ * can be longer for the next: with broadcasts from many origins in flight,
+ * swapping at every chance makes parents flip back and forth, each swap
+ * costing a GRAFT, a PRUNE and a few duplicates. A node swaps at most
+ * this often.
+ */
+#define RUMOR_OPTIMISE_EVERY_US	(1000 * RUMOR_US_PER_MS)
+
 /* An id that was announced to us and has not arrived. */
 struct rumor_missing {
 	struct rumor_hnode h;		/* k1 origin, k2 seq */
@@ -73,11 +82,13 @@ static void send_graft(struct rumor_node *n, struct rumor_peer *p,
 	rumor_send(n, &p->m.ep, buf, (__u32)len, NULL, 0);
 	n->stats.tx_graft++;
 	p->stats.grafts_sent++;
+	p->grafted_at = rumor_now(n);
 }
 
 static void prune(struct rumor_node *n, struct rumor_peer *p)
 {
 	p->eager = 0;
+	p->pruned_at = rumor_now(n);
 	rumor_send_empty(n, &p->m.ep, RUMOR_WIRE_PRUNE);
 	n->stats.tx_prune++;
 	p->stats.prunes_sent++;
@@ -197,6 +208,11 @@ int rumor_pt_broadcast(struct rumor_node *n, const void *payload, __u32 len,
 static void swap_parent(struct rumor_node *n, struct rumor_peer *shorter,
 			struct rumor_peer *longer)
 {
+	__u64 now = rumor_now(n);
+
+	if (now < n->next_optimise)
+		return;
+	n->next_optimise = now + RUMOR_OPTIMISE_EVERY_US;
 	shorter->eager = 1;
 	send_graft(n, shorter, 0, 0, 0);
 	if (longer->eager)
@@ -244,9 +260,15 @@ static void receive_gossip(struct rumor_node *n, struct rumor_peer *p,
 		if (!p)
 			return;
 		p->stats.rx_duplicates++;
-		/* A redundant eager link: cut it. A GRAFT's answer is not one. */
+		/*
+		 * A redundant eager link: cut it. Not a GRAFT's answer, and not
+		 * a link grafted a moment ago: copies already in flight on the
+		 * link it replaces make its first pushes look redundant.
+		 */
 		if (n->cfg.mode == RUMOR_MODE_PLUMTREE && p->eager &&
-		    !(msg->flags & RUMOR_WIRE_F_GRAFTED))
+		    !(msg->flags & RUMOR_WIRE_F_GRAFTED) &&
+		    rumor_now(n) >= p->grafted_at +
+				    rumor_ms(n->cfg.graft_timeout_ms))
 			prune(n, p);
 		return;
 	case RUMOR_ORIGIN_OLD:
@@ -288,7 +310,14 @@ static void receive_gossip(struct rumor_node *n, struct rumor_peer *p,
 
 	if (n->cfg.mode != RUMOR_MODE_PLUMTREE || !p)
 		return;
-	p->eager = 1;
+	/*
+	 * The link a first copy came over is in the tree, says the paper;
+	 * but a copy already in flight when we pruned the link says nothing,
+	 * and taking the link back would undo the prune (and a tree swap).
+	 */
+	if (!p->pruned_at ||
+	    rumor_now(n) >= p->pruned_at + rumor_ms(n->cfg.graft_timeout_ms))
+		p->eager = 1;
 	if (shorter)
 		swap_parent(n, shorter, p);
 }
