@@ -61,17 +61,20 @@ pins=/sys/fs/bpf/rumor/netns/$(nsname node1)
 echo "  \$ bpftool map dump pinned $pins/stats"
 bpftool map dump pinned "$pins/stats" | sed 's/^/  /'
 echo
-echo "  Per node, summed over CPUs from 'bpftool -j map dump pinned .../stats':"
-printf '  %-6s %8s %8s %10s %10s\n' node packets passed duplicate malformed
+echo "  Per node, summed over CPUs from 'bpftool -j map dump pinned .../stats'
+  (packets include membership traffic; duplicates are dropped, notices
+  passed so that Plumtree prunes):"
+printf '  %-6s %8s %8s %10s %8s %10s\n' node packets passed duplicate notices malformed
 for n in $NODES; do
 	bpftool -j map dump pinned "/sys/fs/bpf/rumor/netns/$(nsname "$n")/stats" |
 		jq -r --arg n "$n" '(.[0].formatted // .[0]).values | map(.value) as $v | [$n,
 			($v | map(.rumor_packets) | add),
 			($v | map(.gossip_passed) | add),
 			($v | map(.gossip_duplicate) | add),
+			($v | map(.gossip_dup_notice) | add),
 			($v | map(to_entries[] | select(.key | startswith("malformed_")) | .value) | add)]
 			| @tsv' |
-		awk '{ printf "  %-6s %8s %8s %10s %10s\n", $1, $2, $3, $4, $5 }'
+		awk '{ printf "  %-6s %8s %8s %10s %8s %10s\n", $1, $2, $3, $4, $5, $6 }'
 done
 
 # Three messages from node1, node3 and node5: the others get all three.
