@@ -59,11 +59,31 @@ test_steady_rmr() {
 }
 
 test_kill_quarter() {
-	local n survivors
+	local n survivors watcher="" lost
+	# A survivor with a victim in its active view reports the loss.
+	for n in $NODES; do
+		case " $VICTIMS " in *" $n "*) continue ;; esac
+		lost=$(rctl "$n" -j show peers | jq -r '.active[].addr' |
+		       grep -E '^10\.9\.0\.(5|9|13|17):' | head -n1 || true)
+		if [ -n "$lost" ]; then
+			watcher=$n
+			break
+		fi
+	done
+	[ -n "$watcher" ] || fail "no survivor had a victim as a neighbour"
+	"$RUMORCTL" -n "$(nsname "$watcher")" -j monitor events ready "$TMP/events.ready" \
+		>"$TMP/events" 2>&1 &
+	wait_for 10 test -e "$TMP/events.ready"
 	for n in $VICTIMS; do ip netns del "$(nsname "$n")"; done
 	survivors=$(for n in $NODES; do case " $VICTIMS " in *" $n "*) ;; *) echo -n "$n " ;; esac; done)
 	# Failures are noticed after fail-timeout (1.5 s); views refill after.
 	converged 30 $survivors
+	# The monitor writes what it hears a moment later, in its own time.
+	wait_for 10 grep -q "\"neighbor_down\",\"addr\":\"$lost\"" "$TMP/events" ||
+		fail "$watcher reported no neighbor_down for $lost"
+	wait_for 10 grep -q '"neighbor_up"' "$TMP/events" ||
+		fail "$watcher reported no replacement neighbour"
+	diag "$watcher: $(grep -c neighbor_down "$TMP/events") down, $(grep -c neighbor_up "$TMP/events") up"
 	broadcast_all "$survivors" 5
 	for n in $survivors; do
 		expect_eq "dead neighbours of $n" \
