@@ -399,6 +399,9 @@ void rumor_hv_receive(struct rumor_node *n, const struct rumor_ep *from,
 			return;
 		}
 		adopt(n, &sender);
+		p = rumor_hv_find(n, sender.id);
+		if (p)
+			p->our_joiner = 1;
 		for (i = 0; i < n->nactive; i++)
 			if (n->active[i]->m.id != sender.id)
 				send_forward_join(n, &n->active[i]->m.ep,
@@ -591,6 +594,17 @@ static void check_links(struct rumor_node *n, __u64 now)
 	}
 }
 
+/* Every neighbour joined through us: nobody links us to the overlay. */
+static int island(struct rumor_node *n)
+{
+	__u32 i;
+
+	for (i = 0; i < n->nactive; i++)
+		if (!n->active[i]->our_joiner)
+			return 0;
+	return 1;
+}
+
 void rumor_hv_timer(struct rumor_node *n, __u64 now)
 {
 	__u32 i = 0;
@@ -618,11 +632,12 @@ void rumor_hv_timer(struct rumor_node *n, __u64 now)
 	promote(n, now);
 
 	/*
-	 * JOIN again until a contact answers, even with neighbours: those
-	 * may be nodes that joined through us while our own JOIN was lost,
-	 * an island that would otherwise never meet the overlay.
+	 * JOIN again while alone, until a contact has answered, and while
+	 * every neighbour is a node that joined through us: our own JOIN was
+	 * lost, or we were dropped at once, and we and our joiners are an
+	 * island that would otherwise never meet the overlay.
 	 */
-	if (n->ncontacts && (!n->nactive || !n->joined)) {
+	if (n->ncontacts && (!n->nactive || !n->joined || island(n))) {
 		if (now >= n->next_join) {
 			rumor_send_empty(n, &n->contacts[n->next_contact++ %
 							 n->ncontacts],

@@ -113,6 +113,7 @@ struct rumor_peer {
 	struct rumor_member m;
 	__u8 eager;		/* Plumtree: eager push, else lazy */
 	__u8 ping_out;		/* a PING waits for its PONG */
+	__u8 our_joiner;	/* it joined the overlay through us */
 	__u64 since;		/* when it became active (us) */
 	__u64 last_rx;		/* when we last heard from it (us) */
 	__u64 last_ping;
@@ -147,7 +148,7 @@ struct rumor_node {
 	__u32 npending;
 	struct rumor_ep contacts[RUMOR_MAX_CONTACTS];
 	__u32 ncontacts, next_contact;
-	int joined;			/* a contact has answered our JOIN */
+	int joined;			/* a contact has taken us in */
 	__u64 next_join, next_shuffle;
 	__u64 next_promote;		/* after a refusal, ask again no sooner */
 	__u32 shuffle_nonce;		/* of the SHUFFLE awaiting its reply */
