@@ -610,8 +610,8 @@ struct sim_world *sim_world_create(const struct sim_opts *o, uint8_t mode,
 	 * Direct mode needs no overlay: the origin's host knows everyone.
 	 * The others join one by one through a random earlier node that is
 	 * in the overlay already: one whose own JOIN was lost would take the
-	 * newcomer into an island of its own, and HyParView never merges
-	 * islands (docs/simulator.md).
+	 * newcomer into an island of its own (docs/simulator.md). --join-any
+	 * drops that rule, to study exactly those islands.
 	 */
 	w->rng = phase_seed(o->seed, 1, 0);
 	if (mode != RUMOR_MODE_DIRECT) {
@@ -620,9 +620,9 @@ struct sim_world *sim_world_create(const struct sim_opts *o, uint8_t mode,
 
 			do
 				contact = rnd_below(&w->rng, i);
-			while (contact && !simnet_node(w->s, contact)->nactive &&
-			       ++tries < 64);
-			if (!simnet_node(w->s, contact)->nactive)
+			while (!o->join_any && contact &&
+			       !simnet_node(w->s, contact)->nactive && ++tries < 64);
+			if (!o->join_any && !simnet_node(w->s, contact)->nactive)
 				contact = 0;
 			simnet_ep(contact, &ep);
 			rumor_node_join(simnet_node(w->s, i), &ep);

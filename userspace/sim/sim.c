@@ -57,6 +57,7 @@ static void usage(FILE *f)
 "      --settle MS         each message is measured this long after it is\n"
 "                          sent (default 5000)\n"
 "      --join-interval US  between two joins while building (default 1000)\n"
+"      --join-any          join through any earlier node, linked yet or not\n"
 "      --stabilise MS      after the last join (default 20000)\n"
 "      --payload BYTES     per broadcast (default 100)\n"
 "      --active N --passive N --ping-ms MS --fail-ms MS --ihave-ms MS\n"
@@ -190,6 +191,7 @@ enum {
 	OPT_FAIL_INTERVAL,
 	OPT_SETTLE,
 	OPT_JOIN_INTERVAL,
+	OPT_JOIN_ANY,
 	OPT_STABILISE,
 	OPT_PAYLOAD,
 	OPT_ACTIVE,
@@ -219,6 +221,7 @@ static const struct option long_opts[] = {
 	{ "fail-interval", required_argument, NULL, OPT_FAIL_INTERVAL },
 	{ "settle", required_argument, NULL, OPT_SETTLE },
 	{ "join-interval", required_argument, NULL, OPT_JOIN_INTERVAL },
+	{ "join-any", no_argument, NULL, OPT_JOIN_ANY },
 	{ "stabilise", required_argument, NULL, OPT_STABILISE },
 	{ "payload", required_argument, NULL, OPT_PAYLOAD },
 	{ "active", required_argument, NULL, OPT_ACTIVE },
@@ -322,6 +325,9 @@ static void parse(struct cli *c, int argc, char **argv)
 			break;
 		case OPT_JOIN_INTERVAL:
 			o->join_us = (uint32_t)parse_u64("--join-interval", optarg, 0, 10000000);
+			break;
+		case OPT_JOIN_ANY:
+			o->join_any = true;
 			break;
 		case OPT_STABILISE:
 			o->stabilise_ms = (uint32_t)parse_u64("--stabilise", optarg, 0, 36000000);

@@ -32,6 +32,7 @@ struct sim_opts {
 	uint32_t fail_interval_ms;	/* between broadcasts after a failure */
 	uint32_t settle_ms;		/* a message is measured this long after */
 	uint32_t join_us;		/* between two joins while building */
+	bool join_any;			/* through any earlier node, not only linked ones */
 	uint32_t stabilise_ms;		/* after the last join */
 	uint32_t payload;		/* bytes per broadcast */
 	uint32_t jobs;			/* failure levels simulated at once */
