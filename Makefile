@@ -78,7 +78,8 @@ $(BUILD)/selftests/unit/%: selftests/unit/%.c $(CORE_SRCS) $(SIMNET_SRCS) \
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(CORE_SRCS) $(SIMNET_SRCS) -lm
 
-$(BUILD)/selftests/xdp/%: $(BUILD)/selftests/xdp/%.o $(BUILD)/core/wire.o
+$(BUILD)/selftests/xdp/%: $(BUILD)/selftests/xdp/%.o $(BUILD)/selftests/lib/frame.o \
+		$(BUILD)/core/wire.o
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "../lib/ktap.h"
+#include "../lib/frame.h"
 #include "../../bpf/rumor_xdp.h"
 #include "bpf/rumor_xdp.skel.h"
 #include "wire.h"
@@ -48,130 +49,13 @@ static int nr_cpus;
 
 /* ---- packets ---- */
 
-struct pkt {
-	uint8_t data[1024];
-	size_t len;
-};
+static const struct frame_shape V4 = { .family = 4 };
+static const struct frame_shape V6 = { .family = 6 };
 
-/* How to wrap a rumor message; zeroes give IPv4/UDP to TEST_PORT. */
-struct shape {
-	int family;		/* 4 or 6; 0 means 4 */
-	int vlans;		/* tags: the outer one 802.1ad when two or more */
-	uint16_t ethertype;	/* overrides the IP ethertype (e.g. ARP) */
-	int ip_opt_words;	/* IPv4 options, 32-bit words */
-	uint16_t frag_off;	/* IPv4 frag_off, host order */
-	int v6_ext;		/* IPv6 destination options headers */
-	bool v6_frag;		/* an IPv6 fragment header before UDP */
-	uint8_t l4;		/* IP protocol; 0 means UDP */
-	uint16_t sport, dport;	/* 0 means TEST_PORT */
-	int udp_len;		/* overrides the UDP length field when not 0 */
-	size_t trailer;		/* bytes after the IP packet, as padding */
-};
-
-static const struct shape V4 = { .family = 4 };
-static const struct shape V6 = { .family = 6 };
-
-static void put(struct pkt *p, const void *d, size_t n)
-{
-	if (p->len + n > sizeof(p->data))
-		abort();
-	memcpy(p->data + p->len, d, n);
-	p->len += n;
-}
-
-static void put16(struct pkt *p, uint16_t host)
-{
-	uint16_t be = htons(host);
-
-	put(p, &be, 2);
-}
-
-/*
- * Ethernet, VLAN tags, IP, and a UDP header followed by @msg. For other
- * protocols (l4) the same bytes follow the IP header, ports where UDP has
- * them, so a parser that ignores the protocol would take them for rumor.
- */
-static void build(struct pkt *p, const struct shape *s, const void *msg,
+static void build(struct frame *p, const struct frame_shape *s, const void *msg,
 		  size_t msg_len)
 {
-	static const uint8_t macs[12] = { 2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1 };
-	size_t l4_len = sizeof(struct udphdr) + msg_len;
-	uint8_t l4 = s->l4 ? s->l4 : IPPROTO_UDP;
-	bool v6 = s->family == 6;
-	struct udphdr udph = {
-		.source = htons(s->sport ? s->sport : 40000),
-		.dest = htons(s->dport ? s->dport : TEST_PORT),
-		.len = htons(s->udp_len ? (uint16_t)s->udp_len : (uint16_t)l4_len),
-	};
-	uint8_t trailer[256];
-	int i;
-
-	memset(p, 0, sizeof(*p));
-	put(p, macs, sizeof(macs));
-	for (i = 0; i < s->vlans; i++) {
-		put16(p, i == 0 && s->vlans > 1 ? ETH_P_8021AD : ETH_P_8021Q);
-		put16(p, (uint16_t)(100 + i));	/* TCI: VLAN id */
-	}
-	put16(p, s->ethertype ? s->ethertype : v6 ? ETH_P_IPV6 : ETH_P_IP);
-
-	if (!v6) {
-		struct iphdr iph = {
-			.version = 4,
-			.ihl = (uint8_t)(5 + s->ip_opt_words),
-			.ttl = 64,
-			.protocol = l4,
-			.frag_off = htons(s->frag_off),
-			.saddr = htonl(0x0a000001),
-			.daddr = htonl(0x0a000002),
-		};
-		uint8_t nops[40];
-
-		iph.tot_len = htons((uint16_t)(iph.ihl * 4 + l4_len));
-		put(p, &iph, sizeof(iph));
-		memset(nops, 1, sizeof(nops));	/* IPOPT_NOOP */
-		put(p, nops, (size_t)s->ip_opt_words * 4);
-	} else {
-		struct ipv6hdr ip6h = {
-			.version = 6,
-			.hop_limit = 64,
-		};
-		size_t ext_len = 0;
-		uint8_t next = l4;
-
-		for (i = 0; i < s->v6_ext; i++)
-			ext_len += 8 * (size_t)(1 + i % 2);
-		if (s->v6_frag)
-			ext_len += 8;
-		ip6h.payload_len = htons((uint16_t)(ext_len + l4_len));
-		if (s->v6_frag)
-			next = IPPROTO_FRAGMENT;
-		ip6h.nexthdr = s->v6_ext ? IPPROTO_DSTOPTS : next;
-		ip6h.saddr.s6_addr[0] = ip6h.daddr.s6_addr[0] = 0xfd;
-		ip6h.saddr.s6_addr[15] = 1;
-		ip6h.daddr.s6_addr[15] = 2;
-		put(p, &ip6h, sizeof(ip6h));
-		/* Destination options of 8 and 16 bytes in turn, PadN inside. */
-		for (i = 0; i < s->v6_ext; i++) {
-			uint8_t opt[16] = { 0 };
-			size_t n = 8 * (size_t)(1 + i % 2);
-
-			opt[0] = i + 1 < s->v6_ext ? IPPROTO_DSTOPTS : next;
-			opt[1] = (uint8_t)(i % 2);
-			opt[2] = 1;			/* PadN */
-			opt[3] = (uint8_t)(n - 4);
-			put(p, opt, n);
-		}
-		if (s->v6_frag) {
-			/* First fragment, more to come. */
-			uint8_t frag[8] = { l4, 0, 0, 1, 0, 0, 0x12, 0x34 };
-
-			put(p, frag, sizeof(frag));
-		}
-	}
-	put(p, &udph, sizeof(udph));
-	put(p, msg, msg_len);
-	memset(trailer, 0xee, sizeof(trailer));
-	put(p, trailer, s->trailer);
+	frame_build(p, s, TEST_PORT, msg, msg_len);
 }
 
 /* A GOSSIP message with an 8-byte payload; returns its length. */
@@ -193,7 +77,7 @@ static size_t gossip(uint8_t *msg, uint64_t origin, uint64_t seq)
 }
 
 /* The program's verdict on @p, or -1 if the test run itself failed. */
-static int run(const struct pkt *p)
+static int run(const struct frame *p)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o,
 		.data_in = p->data,
@@ -210,10 +94,10 @@ static int run(const struct pkt *p)
 	return (int)o.retval;
 }
 
-static int send_gossip(const struct shape *s, uint64_t origin, uint64_t seq)
+static int send_gossip(const struct frame_shape *s, uint64_t origin, uint64_t seq)
 {
 	uint8_t msg[64];
-	struct pkt p;
+	struct frame p;
 
 	build(&p, s, msg, gossip(msg, origin, seq));
 	return run(&p);
@@ -222,7 +106,7 @@ static int send_gossip(const struct shape *s, uint64_t origin, uint64_t seq)
 static int send_from(uint64_t sender, uint64_t seq, uint8_t flags)
 {
 	uint8_t msg[64];
-	struct pkt p;
+	struct frame p;
 
 	build(&p, &V4, msg, gossip_from(msg, sender, ORIGIN, seq, flags));
 	return run(&p);
@@ -368,7 +252,7 @@ static void test_ipv4_gossip_duplicate_drops(void)
 /* ihl > 5: UDP starts after the options, not at 20 bytes. */
 static void test_ipv4_options_honoured(void)
 {
-	struct shape s = { .family = 4, .ip_opt_words = 3 };
+	struct frame_shape s = { .family = 4, .ip_opt_words = 3 };
 
 	SETUP();
 	EXPECT_EQ(send_gossip(&s, ORIGIN, 7), XDP_PASS);
@@ -380,7 +264,7 @@ static void test_ipv4_options_honoured(void)
 /* Ethernet padding after the datagram: the UDP length rules, not the frame. */
 static void test_ipv4_trailer_ignored(void)
 {
-	struct shape s = { .family = 4, .trailer = 18 };
+	struct frame_shape s = { .family = 4, .trailer = 18 };
 
 	SETUP();
 	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
@@ -402,7 +286,7 @@ static void test_ipv6_gossip_new_then_duplicate(void)
 
 static void test_ipv6_extension_headers_walked(void)
 {
-	struct shape s = { .family = 6, .v6_ext = 2 };
+	struct frame_shape s = { .family = 6, .v6_ext = 2 };
 
 	SETUP();
 	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
@@ -420,7 +304,7 @@ static void test_ipv6_extension_headers_walked(void)
 
 static void test_ipv6_fragment_passes_untouched(void)
 {
-	struct shape s = { .family = 6, .v6_frag = true };
+	struct frame_shape s = { .family = 6, .v6_frag = true };
 
 	SETUP();
 	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
@@ -431,9 +315,9 @@ static void test_ipv6_fragment_passes_untouched(void)
 
 static void test_ipv4_fragment_passes_untouched(void)
 {
-	struct shape first = { .family = 4, .frag_off = 0x2000 };	/* MF */
-	struct shape later = { .family = 4, .frag_off = 185 };	/* offset */
-	struct shape df = { .family = 4, .frag_off = 0x4000 };	/* DF only */
+	struct frame_shape first = { .family = 4, .frag_off = 0x2000 };	/* MF */
+	struct frame_shape later = { .family = 4, .frag_off = 185 };	/* offset */
+	struct frame_shape df = { .family = 4, .frag_off = 0x4000 };	/* DF only */
 
 	SETUP();
 	EXPECT_EQ(send_gossip(&first, ORIGIN, 1), XDP_PASS);
@@ -451,8 +335,8 @@ static void test_ipv4_fragment_passes_untouched(void)
 
 static void test_vlan_8021q(void)
 {
-	struct shape s4 = { .family = 4, .vlans = 1 };
-	struct shape s6 = { .family = 6, .vlans = 1 };
+	struct frame_shape s4 = { .family = 4, .vlans = 1 };
+	struct frame_shape s6 = { .family = 6, .vlans = 1 };
 
 	SETUP();
 	EXPECT_EQ(send_gossip(&s4, ORIGIN, 1), XDP_PASS);
@@ -465,7 +349,7 @@ static void test_vlan_8021q(void)
 
 static void test_vlan_qinq(void)
 {
-	struct shape s = { .family = 4, .vlans = 2 };
+	struct frame_shape s = { .family = 4, .vlans = 2 };
 
 	SETUP();
 	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
@@ -476,7 +360,7 @@ static void test_vlan_qinq(void)
 
 static void test_vlan_three_tags_pass_untouched(void)
 {
-	struct shape s = { .family = 4, .vlans = RUMOR_XDP_MAX_VLAN + 1 };
+	struct frame_shape s = { .family = 4, .vlans = RUMOR_XDP_MAX_VLAN + 1 };
 
 	SETUP();
 	EXPECT_EQ(send_gossip(&s, ORIGIN, 1), XDP_PASS);
@@ -488,7 +372,7 @@ static void test_vlan_three_tags_pass_untouched(void)
 
 static void test_not_rumor_passes_untouched(void)
 {
-	const struct shape shapes[] = {
+	const struct frame_shape shapes[] = {
 		{ .family = 4, .dport = 53 },			/* other port */
 		{ .family = 4, .sport = TEST_PORT, .dport = 40000 }, /* reply */
 		{ .family = 6, .dport = 53 },
@@ -514,7 +398,7 @@ static void test_not_rumor_passes_untouched(void)
 /* Loaded with TEST_PORT: the default port is not rumor here. */
 static void test_port_comes_from_rodata(void)
 {
-	struct shape dflt = { .family = 4, .dport = RUMOR_DEFAULT_PORT };
+	struct frame_shape dflt = { .family = 4, .dport = RUMOR_DEFAULT_PORT };
 
 	SETUP();
 	EXPECT_EQ(skel->rodata->rumor_xdp_config.port, TEST_PORT);
@@ -532,13 +416,13 @@ typedef void (*mutate_fn)(uint8_t *msg, size_t *len);
  * @field only; the origin table must stay empty, so the well-formed message
  * still passes afterwards.
  */
-static void check_malformed(const struct shape *s, mutate_fn mutate,
+static void check_malformed(const struct frame_shape *s, mutate_fn mutate,
 			    size_t field)
 {
 	struct rumor_xdp_stats want = { .rumor_packets = 1 };
 	uint8_t msg[64];
 	size_t len = gossip(msg, ORIGIN, 5);
-	struct pkt p;
+	struct frame p;
 
 	mutate(msg, &len);
 	build(&p, s, msg, len);
@@ -601,8 +485,8 @@ static void test_malformed_udp_length_beyond_packet(void)
 {
 	uint8_t msg[64];
 	size_t len = gossip(msg, ORIGIN, 5);
-	struct shape s = { .family = 4, .udp_len = (int)(8 + len + 1) };
-	struct pkt p;
+	struct frame_shape s = { .family = 4, .udp_len = (int)(8 + len + 1) };
+	struct frame p;
 
 	SETUP();
 	build(&p, &s, msg, len);
@@ -618,8 +502,8 @@ static void test_malformed_udp_length_beyond_packet(void)
 static void test_malformed_short_datagram_padded(void)
 {
 	const uint8_t msg[4] = { 'R', 'M', RUMOR_WIRE_VERSION, RUMOR_WIRE_GOSSIP };
-	struct shape s = { .family = 4, .trailer = 40 };
-	struct pkt p;
+	struct frame_shape s = { .family = 4, .trailer = 40 };
+	struct frame p;
 
 	SETUP();
 	build(&p, &s, msg, sizeof(msg));
