@@ -99,22 +99,18 @@ static enum rumor_wire_err parse_ihave(const __u8 *p, __u32 len,
 				       struct rumor_msg *msg)
 {
 	struct rumor_wire_ihave ih;
+	struct rumor_wire_id id;
 	__u32 count, i;
-	__u64 origin, seq;
-	__u8 hops;
 
 	__builtin_memcpy(&ih, p, sizeof(ih));
-	count = rumor_ntoh16(ih.count);
-	if (ih.reserved || !count || count > RUMOR_WIRE_IHAVE_MAX ||
-	    len != RUMOR_WIRE_IHAVE_LEN(count) - RUMOR_WIRE_HLEN)
+	count = rumor_wire_ihave_count(&ih, len);
+	if (!count)
 		return RUMOR_WIRE_EBODY;
 	msg->ihave.ids = p + sizeof(ih);
 	msg->ihave.count = count;
 	for (i = 0; i < count; i++) {
-		const __u8 *id = msg->ihave.ids + i * sizeof(struct rumor_wire_id);
-
-		rumor_wire_ihave_id(msg, i, &origin, &seq, &hops);
-		if (!origin || !seq || !all_zero(id + 17, 3))
+		__builtin_memcpy(&id, msg->ihave.ids + i * sizeof(id), sizeof(id));
+		if (rumor_wire_check_ihave_id(&id))
 			return RUMOR_WIRE_EBODY;
 	}
 	return RUMOR_WIRE_OK;

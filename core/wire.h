@@ -234,6 +234,32 @@ rumor_wire_check_gossip(const struct rumor_wire_gossip *g)
 	return RUMOR_WIRE_OK;
 }
 
+/*
+ * An IHAVE body of @body_len bytes after rumor_wire_check_hdr() accepted its
+ * header: 1 to RUMOR_WIRE_IHAVE_MAX ids and exactly as many bytes as they
+ * take. Returns the count, or 0 when the body is invalid.
+ */
+static inline __u32 rumor_wire_ihave_count(const struct rumor_wire_ihave *ih,
+					   __u32 body_len)
+{
+	__u32 count = rumor_ntoh16(ih->count);
+
+	if (ih->reserved || !count || count > RUMOR_WIRE_IHAVE_MAX ||
+	    body_len != RUMOR_WIRE_IHAVE_LEN(count) - RUMOR_WIRE_HLEN)
+		return 0;
+	return count;
+}
+
+/* One announced id: a message exists (origin, seq not 0), reserved zero. */
+static inline enum rumor_wire_err
+rumor_wire_check_ihave_id(const struct rumor_wire_id *id)
+{
+	if (!id->origin || !id->seq || id->reserved[0] || id->reserved[1] ||
+	    id->reserved[2])
+		return RUMOR_WIRE_EBODY;
+	return RUMOR_WIRE_OK;
+}
+
 /* An endpoint as the core sees it: what a member's address decodes to. */
 struct rumor_ep {
 	__u8 family;		/* 0 (none), 4 or 6 */

@@ -106,6 +106,7 @@ static void test_against_model(void)
 			olds++;
 			break;
 		case RUMOR_WINDOW_BUSY:
+		case RUMOR_WINDOW_STALE:
 			ASSERT_TRUE(0);
 		}
 		if (seq > newest && v == RUMOR_WINDOW_NEW)
@@ -116,24 +117,47 @@ static void test_against_model(void)
 }
 
 /*
- * Block numbers are 32 bits and compared as serial numbers, so a window can
- * follow an origin across the wrap (after 2^37 messages). Walk every slot
- * up in steps of less than 2^31 blocks, then cross the wrap.
+ * Block numbers are 24 bits and compared as serial numbers, so a window can
+ * follow an origin across the wrap (after 2^29 messages). Walk every slot
+ * up in steps of less than 2^23 blocks, then cross the wrap.
  */
 static void test_block_wrap(void)
 {
 	struct rumor_window w = { 0 };
-	uint64_t base = (1ULL << 37) - 64;
+	uint64_t base = (1ULL << 29) - 64;
 
 	for (uint64_t step = 1; step <= 4; step++)
 		for (uint64_t i = 0; i < RUMOR_WINDOW_SLOTS; i++)
 			ASSERT_EQ(rumor_window_test_and_set(&w,
-				  (step * 0x3fffffffULL + i - 40) << 5),
+				  (step * 0x3fffffULL + i - 40) << 5),
 				  RUMOR_WINDOW_NEW);
 	for (uint64_t s = base; s < base + 200; s++)
 		ASSERT_EQ(rumor_window_test_and_set(&w, s), RUMOR_WINDOW_NEW);
 	for (uint64_t s = base; s < base + 200; s++)
 		ASSERT_EQ(rumor_window_test_and_set(&w, s), RUMOR_WINDOW_DUP);
+}
+
+/*
+ * A window handed to a new owner (XDP does this) carries a new generation:
+ * whoever still works with the old one can neither read nor mark it, and
+ * the new owner starts from empty slots.
+ */
+static void test_generation_handover(void)
+{
+	struct rumor_window w = { 0 };
+
+	ASSERT_EQ(rumor_window_test_and_set_gen(&w, 5, 0), RUMOR_WINDOW_NEW);
+	rumor_window_reset(&w, 1);
+	EXPECT_EQ(rumor_window_test_gen(&w, 5, 0), RUMOR_WINDOW_STALE);
+	EXPECT_EQ(rumor_window_test_and_set_gen(&w, 6, 0), RUMOR_WINDOW_STALE);
+	EXPECT_EQ(rumor_window_test_gen(&w, 5, 1), RUMOR_WINDOW_NEW);
+	EXPECT_EQ(rumor_window_test_and_set_gen(&w, 5, 1), RUMOR_WINDOW_NEW);
+	EXPECT_EQ(rumor_window_test_and_set_gen(&w, 5, 1), RUMOR_WINDOW_DUP);
+	/* An empty slot is empty whatever block it names: no seq is too old. */
+	EXPECT_EQ(rumor_window_test_and_set_gen(&w, (1ULL << 28) + 33, 1),
+		  RUMOR_WINDOW_NEW);
+	rumor_window_reset(&w, 2);
+	EXPECT_EQ(rumor_window_test_and_set_gen(&w, 1, 2), RUMOR_WINDOW_NEW);
 }
 
 /*
@@ -196,6 +220,7 @@ static const struct ktap_case cases[] = {
 	{ "window_sparse_is_exact", test_sparse_is_exact },
 	{ "window_against_model", test_against_model },
 	{ "window_block_wrap", test_block_wrap },
+	{ "window_generation_handover", test_generation_handover },
 	{ "window_concurrent_first_copy_once", test_concurrent_first_copy_once },
 };
 
