@@ -22,7 +22,7 @@ VERSION	:= 0.1.0
 CFLAGS	?= -O2 -g
 USER_CFLAGS := $(CFLAGS) -std=gnu11 -Wall -Wextra $(if $(WERROR),-Werror) \
 	-DRUMOR_VERSION=\"$(VERSION)\" -MMD -MP -Iinclude/uapi -Icore -I$(BUILD) $(shell pkg-config --cflags libbpf libmnl 2>/dev/null)
-USER_LIBS := $(shell pkg-config --libs libbpf libmnl 2>/dev/null || echo -lbpf -lelf -lz -lmnl)
+USER_LIBS := $(shell pkg-config --libs libbpf libmnl zlib 2>/dev/null || echo -lbpf -lelf -lz -lmnl)
 
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra $(if $(WERROR),-Werror) \
 	-I/usr/include/$(MULTIARCH) -Iinclude/uapi -Icore -Ibpf
@@ -80,7 +80,7 @@ $(BUILD)/selftests/unit/%: selftests/unit/%.c $(CORE_SRCS) $(SIMNET_SRCS) \
 
 $(BUILD)/selftests/xdp/%: $(BUILD)/selftests/xdp/%.o $(BUILD)/selftests/lib/frame.o \
 		$(BUILD)/core/wire.o
-	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
+	$(CC) $(USER_CFLAGS) -pthread -o $@ $^ $(USER_LIBS)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -131,4 +131,20 @@ static __always_inline struct udphdr *parse_udphdr(struct rumor_xdp_cursor *c)
 	return udph;
 }
 
+/* Ethernet to UDP, over IPv4 or IPv6; NULL for anything else. */
+static __always_inline struct udphdr *parse_to_udp(struct rumor_xdp_cursor *c)
+{
+	int proto = parse_ethhdr(c);
+
+	if (proto == ETH_P_IP)
+		proto = parse_iphdr(c);
+	else if (proto == ETH_P_IPV6)
+		proto = parse_ipv6hdr(c);
+	else
+		return NULL;
+	if (proto != IPPROTO_UDP)
+		return NULL;
+	return parse_udphdr(c);
+}
+
 #endif /* _RUMOR_BPF_PARSE_H */

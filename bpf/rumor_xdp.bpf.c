@@ -1,29 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * rumor_xdp: drop duplicate GOSSIP and malformed rumor datagrams before the
- * kernel allocates an skb for them.
+ * rumor_xdp: drop duplicate GOSSIP, redundant IHAVE and malformed rumor
+ * datagrams before the kernel allocates an skb for them.
  *
  * Ethernet, up to two VLAN tags, IPv4 (not fragments) or IPv6 (with a few
  * extension headers), UDP to the configured port: that is a rumor datagram.
  * Anything else passes untouched and is not counted. A rumor datagram is
  * checked with the protocol core's own header checks (core/wire.h), so XDP,
  * the module and userspace refuse exactly the same datagrams; malformed
- * ones are dropped and counted by reason. A GOSSIP is then looked up in
- * its origin's duplicate window (core/window.h): the first copy passes on
- * to the module, which keeps its own authoritative windows; copies seen
- * before are dropped here.
+ * ones are dropped and counted by reason.
+ *
+ * A GOSSIP is looked up in its origin's duplicate window (core/window.h,
+ * bpf/origins.h): the first copy passes on to the module, which keeps its
+ * own authoritative windows; copies seen before are dropped here, but for
+ * a rate-limited notice that lets Plumtree prune a redundant eager link.
+ * An IHAVE whose ids have all been seen is dropped, but for a rate-limited
+ * sample that keeps Plumtree's tree optimisation informed.
  *
  * XDP is only an accelerator: whenever it cannot judge (no window for the
- * origin, a window slot fought over by other CPUs) it passes the datagram
- * and lets the module decide.
+ * origin, a window fought over by other CPUs) it passes the datagram and
+ * lets the module decide.
  */
 #include <linux/bpf.h>
 #include <linux/errno.h>
+#include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <linux/rumor.h>
 
 #include "parse.h"
+#include "origins.h"
 #include "rumor_xdp.h"
 #include "wire.h"
 #include "window.h"
@@ -31,7 +37,11 @@
 /* Written by the loader before load; the verifier sees it as constant. */
 const volatile struct rumor_xdp_config rumor_xdp_config = {
 	.port = RUMOR_DEFAULT_PORT,
+	.origin_sets = RUMOR_DEFAULT_MAX_ORIGINS / RUMOR_XDP_ORIGIN_WAYS,
+	.hz = RUMOR_XDP_DEFAULT_HZ,
 	.notice_interval_ns = RUMOR_XDP_NOTICE_INTERVAL_NS,
+	.sample_interval_ns = RUMOR_XDP_SAMPLE_INTERVAL_NS,
+	.origin_idle_ns = RUMOR_XDP_ORIGIN_IDLE_NS,
 };
 
 /* Counters of this node, one struct rumor_xdp_stats per CPU, key 0. */
@@ -43,27 +53,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } stats SEC(".maps");
 
-/* Duplicate window per GOSSIP origin (host-order origin id), LRU-bounded. */
+/* Duplicate windows by origin: sets of RUMOR_XDP_ORIGIN_WAYS (bpf/origins.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RUMOR_DEFAULT_MAX_ORIGINS);	/* loader may change */
-	__type(key, __u64);
-	__type(value, struct rumor_window);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, RUMOR_DEFAULT_MAX_ORIGINS / RUMOR_XDP_ORIGIN_WAYS);
+	__type(key, __u32);
+	__type(value, struct rumor_xdp_origin_set);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } origins SEC(".maps");
 
-/*
- * When each sender last had a duplicate let through as a notice (bpf_ktime
- * nanoseconds), by sender node id. Bounded; an evicted sender only gets
- * its next notice early.
- */
+/* IHAVE counters per peer (sender node id), per CPU, LRU-bounded. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, RUMOR_XDP_MAX_SENDERS);
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, RUMOR_XDP_MAX_PEERS);
 	__type(key, __u64);
-	__type(value, __u64);
+	__type(value, struct rumor_xdp_peer);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} notices SEC(".maps");
+} peers SEC(".maps");
 
 /* A new reason in enum rumor_wire_err needs its malformed_* counter here. */
 _Static_assert(RUMOR_WIRE_NERR == 8, "one malformed_* counter per reason");
@@ -99,74 +105,70 @@ static __always_inline int drop_malformed(struct rumor_xdp_stats *s,
 	return XDP_DROP;
 }
 
-/*
- * The origin's window, created empty on first sight. Creation races with
- * other CPUs that see the same new origin: BPF_NOEXIST makes exactly one of
- * them insert, and the losers (-EEXIST) look the winner's window up.
- */
-static __always_inline struct rumor_window *
-origin_window(struct rumor_xdp_stats *s, __u64 origin)
+static __always_inline struct rumor_xdp_origin_set *origin_set(__u64 id)
 {
-	struct rumor_window *w, empty;
-	long err;
+	__u32 key = rumor_xdp_origin_hash(id) & (rumor_xdp_config.origin_sets - 1);
 
-	w = bpf_map_lookup_elem(&origins, &origin);
-	if (w)
-		return w;
-	/* Zeroed here, not at the top: only new origins pay for it. */
-	__builtin_memset(&empty, 0, sizeof(empty));
-	err = bpf_map_update_elem(&origins, &origin, &empty, BPF_NOEXIST);
-	if (!err)
-		s->origins_inserted++;
-	else if (err != -EEXIST) {
-		s->origin_insert_failed++;
-		return NULL;
-	}
-	/* NULL only if evicted again at once by a flood of new origins. */
-	return bpf_map_lookup_elem(&origins, &origin);
+	return bpf_map_lookup_elem(&origins, &key);
 }
 
 /*
  * Plumtree prunes an eager peer that sends it a copy it already has; if XDP
- * dropped every duplicate the module would never know. So a duplicate from
- * a sender passes as a notice at most once per notice interval: one is all
- * the module needs to send its PRUNE, and in a stable tree there are none.
+ * dropped every duplicate the module would never know. So one duplicate of
+ * an origin's messages passes as a notice per notice interval: one is all
+ * the module needs to prune its sender, and in a stable tree there are
+ * none. The clock is read only when the cheap jiffies gate opens.
  */
-static __always_inline int duplicate(struct rumor_xdp_stats *s, __u64 sender)
+static __always_inline int duplicate(struct rumor_xdp_stats *s,
+				     struct rumor_xdp_origin *o, __u64 now_j)
 {
-	__u64 now = bpf_ktime_get_ns(), *last;
+	__u64 now, prev, left;
 
-	last = bpf_map_lookup_elem(&notices, &sender);
-	if (last) {
-		__u64 prev = *last;
-
-		if (now - prev < rumor_xdp_config.notice_interval_ns ||
-		    __sync_val_compare_and_swap(last, prev, now) != prev) {
-			s->gossip_duplicate++;
-			return XDP_DROP;
-		}
-	} else if (bpf_map_update_elem(&notices, &sender, &now, BPF_NOEXIST)) {
-		/* Another CPU just let this sender's notice through. */
-		s->gossip_duplicate++;
-		return XDP_DROP;
+	if ((__s64)(now_j - READ_ONCE_U64(o->notice_at)) < 0)
+		goto drop;
+	now = bpf_ktime_get_ns();
+	prev = READ_ONCE_U64(o->noticed_ns);
+	if (now - prev < rumor_xdp_config.notice_interval_ns) {
+		left = rumor_xdp_config.notice_interval_ns - (now - prev);
+		o->notice_at = now_j + ns_to_jiffies(left);
+		goto drop;
 	}
+	if (__sync_val_compare_and_swap(&o->noticed_ns, prev, now) != prev)
+		goto drop;	/* another CPU's duplicate is the notice */
+	o->notice_at = now_j + ns_to_jiffies(rumor_xdp_config.notice_interval_ns);
 	s->gossip_dup_notice++;
 	return XDP_PASS;
+drop:
+	s->gossip_duplicate++;
+	return XDP_DROP;
 }
 
 static __always_inline int judge_gossip(struct rumor_xdp_stats *s,
 					const struct rumor_wire_hdr *h,
 					const struct rumor_wire_gossip *g)
 {
-	struct rumor_window *w;
+	__u64 id = rumor_ntoh64(g->origin), now_j = bpf_jiffies64();
+	struct rumor_xdp_origin_set *set = origin_set(id);
+	enum rumor_xdp_claim why = RUMOR_XDP_CLAIM_BUSY;
 	enum rumor_window_verdict v;
+	struct rumor_xdp_origin *o;
+	__u8 gen;
+	int way;
 
-	w = origin_window(s, rumor_ntoh64(g->origin));
-	if (!w) {
-		s->gossip_no_window++;
+	if (!set) {
+		s->gossip_no_window++;	/* cannot happen: the key is masked */
 		return XDP_PASS;
 	}
-	v = rumor_window_test_and_set(w, rumor_ntoh64(g->seq));
+	way = origin_get(s, set, id, &gen, now_j, &why);
+	if (way < 0) {
+		if (why == RUMOR_XDP_CLAIM_FULL)
+			s->gossip_no_window++;
+		else
+			s->gossip_busy++;
+		return XDP_PASS;
+	}
+	o = &set->way[way & (RUMOR_XDP_ORIGIN_WAYS - 1)];
+	v = rumor_window_test_and_set_gen(&o->window, rumor_ntoh64(g->seq), gen);
 	/*
 	 * The answer to a GRAFT always passes: the module asked for it, so it
 	 * lacks the message even if XDP let a copy through before (and the
@@ -178,22 +180,165 @@ static __always_inline int judge_gossip(struct rumor_xdp_stats *s,
 	}
 	switch (v) {
 	case RUMOR_WINDOW_NEW:
+		if (READ_ONCE_U64(o->used) != now_j)
+			o->used = now_j;
 		s->gossip_passed++;
 		return XDP_PASS;
 	case RUMOR_WINDOW_DUP:
-		return duplicate(s, rumor_ntoh64(h->sender));
+		return duplicate(s, o, now_j);
 	case RUMOR_WINDOW_OLD:
 		s->gossip_too_old++;
 		return XDP_DROP;
 	case RUMOR_WINDOW_BUSY:
+	case RUMOR_WINDOW_STALE:
 		break;
 	}
 	s->gossip_busy++;
 	return XDP_PASS;
 }
 
+/* Has the message @id been seen here? Read-only: IHAVE marks nothing. */
+static __always_inline bool seen(const struct rumor_wire_id *id)
+{
+	__u64 origin = rumor_ntoh64(id->origin);
+	struct rumor_xdp_origin_set *set = origin_set(origin);
+	struct rumor_xdp_origin *o;
+	__u8 gen;
+	int way;
+
+	if (!set)
+		return false;
+	way = origin_find(set, origin, &gen);
+	if (way < 0)
+		return false;
+	o = &set->way[way & (RUMOR_XDP_ORIGIN_WAYS - 1)];
+	/* Too old to judge counts as seen, as in the module: nothing to fetch. */
+	switch (rumor_window_test_gen(&o->window, rumor_ntoh64(id->seq), gen)) {
+	case RUMOR_WINDOW_DUP:
+	case RUMOR_WINDOW_OLD:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* This peer's counters on this CPU, created zeroed on first sight. */
+static __always_inline struct rumor_xdp_peer *peer_get(struct rumor_xdp_stats *s,
+						       __u64 sender)
+{
+	struct rumor_xdp_peer *p, zero = {};
+
+	p = bpf_map_lookup_elem(&peers, &sender);
+	if (p)
+		return p;
+	/* As for notices: the first sample comes an interval after the peer. */
+	zero.sampled_ns = bpf_ktime_get_ns();
+	if (!bpf_map_update_elem(&peers, &sender, &zero, BPF_NOEXIST))
+		s->peers_inserted++;
+	return bpf_map_lookup_elem(&peers, &sender);
+}
+
+/* What walking an IHAVE's ids with bpf_loop() found. */
+struct ihave_walk {
+	struct xdp_md *xdp;
+	__u32 ids;		/* offset of the first id in the packet */
+	enum rumor_wire_err err;
+	bool all_seen;
+};
+
+/*
+ * One id of the batch. A callback, so the verifier checks it once rather
+ * than once per id of the largest batch; it finds the packet again from the
+ * context, as packet pointers do not survive the trip through memory.
+ */
+static long ihave_check_id(__u64 i, void *arg)
+{
+	struct ihave_walk *w = arg;
+	void *data = (void *)(long)w->xdp->data;
+	void *end = (void *)(long)w->xdp->data_end;
+	__u32 off = w->ids + (__u32)i * sizeof(struct rumor_wire_id);
+	struct rumor_wire_id *id;
+
+	if (off > RUMOR_XDP_MAX_FRAME) {
+		w->err = RUMOR_WIRE_ETRUNC;
+		return 1;
+	}
+	id = data + off;
+	if ((void *)(id + 1) > end) {
+		w->err = RUMOR_WIRE_ETRUNC;
+		return 1;
+	}
+	if (rumor_wire_check_ihave_id(id)) {
+		w->err = RUMOR_WIRE_EBODY;
+		return 1;
+	}
+	/* Keep checking the rest: a bad id anywhere drops the lot. */
+	if (w->all_seen && !seen(id))
+		w->all_seen = false;
+	return 0;
+}
+
+/*
+ * An IHAVE is only worth the module's time if it announces something the
+ * node lacks: then the module arms a GRAFT timer. One whose ids are all
+ * seen is redundant and dropped, except one sample per peer and interval:
+ * the module also compares the hops of announcements of messages it has,
+ * to move the tree onto shorter paths (Plumtree's optimisation).
+ */
+static __always_inline int judge_ihave(struct rumor_xdp_cursor *c,
+				       struct xdp_md *xdp,
+				       struct rumor_xdp_stats *s,
+				       const struct rumor_wire_hdr *h,
+				       __u32 body_len)
+{
+	struct rumor_wire_ihave *ih = (void *)(h + 1);
+	struct ihave_walk walk = {
+		.xdp = xdp,
+		.all_seen = true,
+	};
+	struct rumor_xdp_peer *p;
+	__u32 count;
+	__u64 now;
+
+	if (!CURSOR_HAS(c, ih, struct rumor_wire_ihave))
+		return drop_malformed(s, RUMOR_WIRE_ETRUNC);
+	count = rumor_wire_ihave_count(ih, body_len);
+	if (!count)
+		return drop_malformed(s, RUMOR_WIRE_EBODY);
+	walk.ids = (__u32)((void *)(ih + 1) - (void *)(long)xdp->data);
+	bpf_loop(count, ihave_check_id, &walk, 0);
+	if (walk.err)
+		return drop_malformed(s, walk.err);
+
+	s->ihave_messages++;
+	s->ihave_ids += count;
+	p = peer_get(s, rumor_ntoh64(h->sender));
+	if (p) {
+		p->ihave_messages++;
+		p->ihave_ids += count;
+	}
+	if (!walk.all_seen) {
+		s->ihave_passed++;
+		return XDP_PASS;
+	}
+	if (p && rumor_xdp_config.sample_interval_ns) {
+		now = bpf_ktime_get_ns();
+		if (now - p->sampled_ns >= rumor_xdp_config.sample_interval_ns) {
+			p->sampled_ns = now;
+			p->ihave_sampled++;
+			s->ihave_sampled++;
+			return XDP_PASS;
+		}
+	}
+	if (p)
+		p->ihave_redundant++;
+	s->ihave_redundant++;
+	return XDP_DROP;
+}
+
 /* @udph is within the packet; the datagram after it may not be. */
 static __always_inline int judge_datagram(struct rumor_xdp_cursor *c,
+					  struct xdp_md *xdp,
 					  struct udphdr *udph)
 {
 	struct rumor_xdp_stats *s;
@@ -222,6 +367,8 @@ static __always_inline int judge_datagram(struct rumor_xdp_cursor *c,
 	err = rumor_wire_check_hdr(h, udp_len - sizeof(*udph));
 	if (err)
 		return drop_malformed(s, err);
+	if (h->type == RUMOR_WIRE_IHAVE)
+		return judge_ihave(c, xdp, s, h, udp_len - sizeof(*udph) - sizeof(*h));
 	if (h->type != RUMOR_WIRE_GOSSIP) {
 		s->other_passed++;
 		return XDP_PASS;
@@ -238,29 +385,24 @@ static __always_inline int judge_datagram(struct rumor_xdp_cursor *c,
 	return judge_gossip(s, h, g);
 }
 
-SEC("xdp")
-int rumor_xdp(struct xdp_md *ctx)
+/* The whole judgement, apart from its section so that benchmarks can wrap it. */
+static __always_inline int rumor_xdp_judge(struct xdp_md *ctx)
 {
 	struct rumor_xdp_cursor c = {
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
-	struct udphdr *udph;
-	int proto;
+	struct udphdr *udph = parse_to_udp(&c);
 
-	proto = parse_ethhdr(&c);
-	if (proto == ETH_P_IP)
-		proto = parse_iphdr(&c);
-	else if (proto == ETH_P_IPV6)
-		proto = parse_ipv6hdr(&c);
-	else
-		return XDP_PASS;
-	if (proto != IPPROTO_UDP)
-		return XDP_PASS;
-	udph = parse_udphdr(&c);
 	if (!udph || udph->dest != bpf_htons(rumor_xdp_config.port))
 		return XDP_PASS;
-	return judge_datagram(&c, udph);
+	return judge_datagram(&c, ctx, udph);
+}
+
+SEC("xdp")
+int rumor_xdp(struct xdp_md *ctx)
+{
+	return rumor_xdp_judge(ctx);
 }
 
 char LICENSE[] SEC("license") = "GPL";

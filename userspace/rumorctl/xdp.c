@@ -8,7 +8,7 @@
  * maps (one dedup state, one set of counters), pinned by name under the
  * namespace's pin directory (see docs/xdp.md):
  *
- *   /sys/fs/bpf/rumor/{stats,origins,notices}      initial namespace
+ *   /sys/fs/bpf/rumor/{stats,origins,peers}        initial namespace
  *   /sys/fs/bpf/rumor/netns/NAME/...               /run/netns/NAME
  *   /sys/fs/bpf/rumor/netns/ino-INODE/...          unnamed namespaces
  *
@@ -29,7 +29,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
 #include <linux/rumor.h>
@@ -97,7 +99,7 @@ struct pins {
 	char dir[512];		/* the node's pin directory */
 	char stats[PATH_MAX];
 	char origins[PATH_MAX];
-	char notices[PATH_MAX];
+	char peers[PATH_MAX];
 	bool in_netns_dir;	/* dir is RUMOR_XDP_PIN_ROOT/netns/... */
 };
 
@@ -185,8 +187,8 @@ static int find_pins(struct pins *p)
 	snprintf(p->stats, sizeof(p->stats), "%s/%s", p->dir, RUMOR_XDP_STATS_MAP);
 	snprintf(p->origins, sizeof(p->origins), "%s/%s", p->dir,
 		 RUMOR_XDP_ORIGINS_MAP);
-	snprintf(p->notices, sizeof(p->notices), "%s/%s", p->dir,
-		 RUMOR_XDP_NOTICES_MAP);
+	snprintf(p->peers, sizeof(p->peers), "%s/%s", p->dir,
+		 RUMOR_XDP_PEERS_MAP);
 	return 0;
 }
 
@@ -326,7 +328,7 @@ static bool remove_pins_if_unused(const struct pins *p)
 	had = !access(p->stats, F_OK) || !access(p->origins, F_OK);
 	unlink(p->stats);
 	unlink(p->origins);
-	unlink(p->notices);
+	unlink(p->peers);
 	/* Fails harmlessly while other namespaces' directories remain. */
 	rmdir(p->dir);
 	if (p->in_netns_dir) {
@@ -398,7 +400,7 @@ static uint16_t instance_port(void)
 	return port;
 }
 
-/* max_entries of the pinned origins map, 0 if there is none. */
+/* Windows in the pinned origin table, 0 if there is none. */
 static __u32 pinned_max_origins(const struct pins *p)
 {
 	struct bpf_map_info info = {};
@@ -410,7 +412,44 @@ static __u32 pinned_max_origins(const struct pins *p)
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		info.max_entries = 0;
 	close(fd);
-	return info.max_entries;
+	return info.max_entries * RUMOR_XDP_ORIGIN_WAYS;
+}
+
+/* The origin table holds a power of two of windows: sets are indexed by mask. */
+static __u32 round_origins(uint64_t n)
+{
+	__u32 r = RUMOR_XDP_MIN_ORIGINS;
+
+	while (r < n && r < RUMOR_XDP_MAX_ORIGINS)
+		r <<= 1;
+	return r;
+}
+
+/*
+ * The kernel's HZ, for the jiffies the program reads on its fast path: from
+ * the kernel's config, as libbpf finds it. An unknown HZ only makes the
+ * idle time before a window may be reused differ; notices are timed by the
+ * clock.
+ */
+static __u32 kernel_hz(void)
+{
+	char path[PATH_MAX], line[256];
+	struct utsname uts;
+	unsigned int hz = 0;
+	gzFile f = NULL;
+
+	if (!uname(&uts)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", uts.release);
+		f = gzopen(path, "re");
+	}
+	if (!f)
+		f = gzopen("/proc/config.gz", "re");
+	while (f && gzgets(f, line, sizeof(line)))
+		if (sscanf(line, "CONFIG_HZ=%u", &hz) == 1)
+			break;
+	if (f)
+		gzclose(f);
+	return hz >= 24 && hz <= 10000 ? hz : RUMOR_XDP_DEFAULT_HZ;
 }
 
 /*
@@ -526,13 +565,14 @@ static int xdp_attach(int argc, char **argv)
 
 	/* The table is shared by the node's interfaces: one size for all. */
 	pinned = pinned_max_origins(&pins);
-	if (pinned && max_origins && pinned != max_origins) {
+	if (pinned && max_origins && pinned != round_origins(max_origins)) {
 		rumorctl_fail("this node's origin table has %u entries; detach from every interface to resize it",
 			      pinned);
 		goto out;
 	}
 	if (!max_origins)
 		max_origins = pinned ? pinned : RUMOR_DEFAULT_MAX_ORIGINS;
+	max_origins = round_origins(max_origins);
 
 	if (make_dirs(&pins))
 		goto out;
@@ -546,7 +586,11 @@ static int xdp_attach(int argc, char **argv)
 		goto cleanup;
 	}
 	skel->rodata->rumor_xdp_config.port = port;
-	err = bpf_map__set_max_entries(skel->maps.origins, (__u32)max_origins);
+	skel->rodata->rumor_xdp_config.origin_sets =
+		(__u32)max_origins / RUMOR_XDP_ORIGIN_WAYS;
+	skel->rodata->rumor_xdp_config.hz = kernel_hz();
+	err = bpf_map__set_max_entries(skel->maps.origins,
+				       (__u32)max_origins / RUMOR_XDP_ORIGIN_WAYS);
 	if (!err)
 		err = rumor_xdp__load(skel);
 	if (err) {
@@ -712,28 +756,91 @@ static int open_pinned(const char *path, enum bpf_map_type type,
 	return fd;
 }
 
-/* Entries in @fd, at most @max (keys may come and go as we walk). */
-static __u32 count_keys(int fd, __u32 max)
+/* Windows in use in the origin table: ways that hold an origin. */
+static int count_origins(int fd, __u32 sets, __u32 *n)
 {
-	__u64 key, next;
-	__u32 n = 0;
+	struct rumor_xdp_origin_set set;
+	__u32 key;
+	int w;
 
-	if (bpf_map_get_next_key(fd, NULL, &next))
-		return 0;
-	do {
-		n++;
+	*n = 0;
+	for (key = 0; key < sets; key++) {
+		if (bpf_map_lookup_elem(fd, &key, &set))
+			return -errno;
+		for (w = 0; w < RUMOR_XDP_ORIGIN_WAYS; w++)
+			*n += set.id[w] != 0;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	size_t off;
+} peer_counters[] = {
+#define COUNTER(f) { #f, offsetof(struct rumor_xdp_peer, f) },
+	RUMOR_XDP_PEER_FIELDS(COUNTER)
+#undef COUNTER
+};
+
+/* One line (or JSON object) per peer whose IHAVEs XDP has counted. */
+static int print_peers(int fd, int ncpus, struct json *j)
+{
+	struct rumor_xdp_peer *percpu;
+	__u64 key, next, *prev = NULL;
+	char id[17];
+	size_t i;
+	int cpu;
+
+	percpu = calloc((size_t)ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	if (j)
+		json_open_array(j, "peers");
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
-	} while (n < max && !bpf_map_get_next_key(fd, &key, &next));
-	return n;
+		prev = &key;
+		/* Evicted while we walk: skip it. */
+		if (bpf_map_lookup_elem(fd, &key, percpu))
+			continue;
+		snprintf(id, sizeof(id), "%016llx", (unsigned long long)key);
+		if (j) {
+			json_open_object(j, NULL);
+			json_str(j, "node_id", id);
+		} else {
+			printf("peer %s", id);
+		}
+		for (i = 0; i < sizeof(peer_counters) / sizeof(peer_counters[0]); i++) {
+			uint64_t sum = 0;
+
+			for (cpu = 0; cpu < ncpus; cpu++)
+				sum += *(__u64 *)((char *)&percpu[cpu] +
+						  peer_counters[i].off);
+			if (j)
+				json_u64(j, peer_counters[i].name, sum);
+			else
+				printf(" %s %llu", peer_counters[i].name,
+				       (unsigned long long)sum);
+		}
+		if (j)
+			json_close_object(j);
+		else
+			printf("\n");
+	}
+	if (j)
+		json_close_array(j);
+	free(percpu);
+	return 0;
 }
 
 static int xdp_stats(int argc, char **argv)
 {
 	struct rumor_xdp_stats *percpu = NULL;
-	struct bpf_map_info sinfo, oinfo;
-	int ncpus, sfd = -1, ofd = -1, cpu, rc = RUMORCTL_EXIT_FAIL;
+	struct bpf_map_info sinfo, oinfo, pinfo;
+	int ncpus, sfd = -1, ofd = -1, pfd = -1, cpu, err;
+	int rc = RUMORCTL_EXIT_FAIL;
 	__u32 key = 0, norigins;
 	struct pins pins;
+	struct json j;
 	size_t i;
 
 	if (argc > 1)
@@ -746,9 +853,13 @@ static int xdp_stats(int argc, char **argv)
 			  sizeof(struct rumor_xdp_stats), &sinfo);
 	if (sfd < 0)
 		goto out;
-	ofd = open_pinned(pins.origins, BPF_MAP_TYPE_LRU_HASH,
-			  sizeof(struct rumor_window), &oinfo);
+	ofd = open_pinned(pins.origins, BPF_MAP_TYPE_ARRAY,
+			  sizeof(struct rumor_xdp_origin_set), &oinfo);
 	if (ofd < 0)
+		goto out;
+	pfd = open_pinned(pins.peers, BPF_MAP_TYPE_LRU_PERCPU_HASH,
+			  sizeof(struct rumor_xdp_peer), &pinfo);
+	if (pfd < 0)
 		goto out;
 
 	ncpus = libbpf_num_possible_cpus();
@@ -765,46 +876,45 @@ static int xdp_stats(int argc, char **argv)
 		rumorctl_fail("cannot read %s: %s", pins.stats, strerror(errno));
 		goto out;
 	}
-	norigins = count_keys(ofd, oinfo.max_entries);
+	err = count_origins(ofd, oinfo.max_entries, &norigins);
+	if (err) {
+		rumorctl_fail("cannot read %s: %s", pins.origins, strerror(-err));
+		goto out;
+	}
 
-	{
-		uint64_t inserted = 0, evicted;
-		struct json j;
+	if (rumorctl_opts.json) {
+		json_init(&j, stdout);
+		json_open_object(&j, NULL);
+	}
+	for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		uint64_t sum = 0;
 
-		if (rumorctl_opts.json) {
-			json_init(&j, stdout);
-			json_open_object(&j, NULL);
-		}
-		for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
-			uint64_t sum = 0;
-
-			for (cpu = 0; cpu < ncpus; cpu++)
-				sum += *(__u64 *)((char *)&percpu[cpu] + counters[i].off);
-			if (counters[i].off ==
-			    offsetof(struct rumor_xdp_stats, origins_inserted))
-				inserted = sum;
-			if (rumorctl_opts.json)
-				json_u64(&j, counters[i].name, sum);
-			else
-				printf("%s %llu\n", counters[i].name,
-				       (unsigned long long)sum);
-		}
-		/*
-		 * Windows leave the table only by LRU eviction, which the
-		 * program cannot see; what was inserted and is gone was evicted.
-		 */
-		evicted = inserted > norigins ? inserted - norigins : 0;
-		if (rumorctl_opts.json) {
-			json_u64(&j, "origins", norigins);
-			json_u64(&j, "max_origins", oinfo.max_entries);
-			json_u64(&j, "origins_evicted", evicted);
-			json_close_object(&j);
-			json_end(&j);
-		} else {
-			printf("origins %u\nmax_origins %u\norigins_evicted %llu\n",
-			       norigins, oinfo.max_entries,
-			       (unsigned long long)evicted);
-		}
+		for (cpu = 0; cpu < ncpus; cpu++)
+			sum += *(__u64 *)((char *)&percpu[cpu] + counters[i].off);
+		if (rumorctl_opts.json)
+			json_u64(&j, counters[i].name, sum);
+		else
+			printf("%s %llu\n", counters[i].name,
+			       (unsigned long long)sum);
+	}
+	if (rumorctl_opts.json) {
+		json_u64(&j, "origins", norigins);
+		json_u64(&j, "max_origins",
+			 (uint64_t)oinfo.max_entries * RUMOR_XDP_ORIGIN_WAYS);
+		json_u64(&j, "max_peers", pinfo.max_entries);
+	} else {
+		printf("origins %u\nmax_origins %llu\nmax_peers %u\n", norigins,
+		       (unsigned long long)oinfo.max_entries * RUMOR_XDP_ORIGIN_WAYS,
+		       pinfo.max_entries);
+	}
+	err = print_peers(pfd, ncpus, rumorctl_opts.json ? &j : NULL);
+	if (rumorctl_opts.json) {
+		json_close_object(&j);
+		json_end(&j);
+	}
+	if (err) {
+		rumorctl_fail("cannot read %s: %s", pins.peers, strerror(-err));
+		goto out;
 	}
 	rc = 0;
 out:
@@ -813,6 +923,8 @@ out:
 		close(sfd);
 	if (ofd >= 0)
 		close(ofd);
+	if (pfd >= 0)
+		close(pfd);
 	return rc;
 }
 
