@@ -37,6 +37,7 @@ XDP_TESTS	:= $(patsubst %.c,$(BUILD)/%,$(wildcard selftests/xdp/*.c))
 XDP_SKEL	:= $(BUILD)/bpf/rumor_xdp.skel.h
 
 .PHONY: all module userspace bpf tests check check-run demo demo-run deps bench-sim \
+	bench-xdp deps-bench \
 	install module-install dkms-install clean
 .DELETE_ON_ERROR:
 
@@ -82,6 +83,23 @@ $(BUILD)/selftests/xdp/%: $(BUILD)/selftests/xdp/%.o $(BUILD)/selftests/lib/fram
 		$(BUILD)/core/wire.o
 	$(CC) $(USER_CFLAGS) -pthread -o $@ $^ $(USER_LIBS)
 
+# Benchmarks: programs that print one JSON line per case (bench/).
+BENCH_XDP := $(BUILD)/bench/xdp-bench
+
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c $(wildcard bpf/*.bpf.c bpf/*.h core/*.h include/uapi/linux/*.h)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(BUILD)/bench/xdp_bench.o: $(BUILD)/bench/xdp_bench.skel.h
+
+$(BENCH_XDP): $(BUILD)/bench/xdp_bench.o $(BUILD)/selftests/lib/frame.o $(BUILD)/core/wire.o
+	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
+
+-include bench/*.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 deps:
@@ -93,6 +111,15 @@ check: deps
 
 check-run:
 	@KDIR=$(KDIR) KVER=$(KVER) BUILD=$(BUILD) selftests/run_tests.sh
+
+# The XDP fast path against a baseline, case by case; then duplicates
+# dropped per second on a veth pair, XDP against a userspace receiver.
+bench-xdp: deps-bench $(BENCH_XDP) $(BENCH_VETH)
+	@$(BENCH_XDP)
+	@$(if $(BENCH_VETH),$(BENCH_VETH))
+
+deps-bench:
+	@$(MAKE) --no-print-directory deps
 
 # The Plumtree and HyParView papers' experiment on 10,000 simulated nodes.
 bench-sim: $(BUILD)/rumor-sim
