@@ -50,7 +50,15 @@ for group in $TESTS; do
 		done
 		;;
 	vm)
-		[ "$mode" = vm ] && wrap vm-harness "$REPO/selftests/vm/selftest.sh"
+		if [ "$mode" = vm ]; then
+			wrap vm-harness "$REPO/selftests/vm/selftest.sh"
+			# The verifier of the kernel the module is for, too.
+			for t in "$BUILD"/selftests/xdp/*; do
+				[ -x "$t" ] && [ -f "$t" ] || continue
+				wrap "vm-xdp-$(basename "$t")" \
+					"$REPO/selftests/vm/vmtest" -- "$t"
+			done
+		fi
 		;;
 	net)
 		for t in "$REPO"/selftests/net/*.sh; do
