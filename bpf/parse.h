@@ -11,6 +11,7 @@
 #define _RUMOR_BPF_PARSE_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
@@ -24,6 +25,8 @@
 struct rumor_xdp_cursor {
 	void *pos;	/* the next header */
 	void *end;	/* one past the last byte of the packet */
+	void *l3;	/* the IPv4 or IPv6 header, once parsed */
+	bool ipv6;	/* which of the two l3 is */
 };
 
 /* An 802.1Q or 802.1ad tag; the uapi has no struct for it. */
@@ -77,6 +80,8 @@ static __always_inline int parse_iphdr(struct rumor_xdp_cursor *c)
 
 	if (!CURSOR_HAS(c, iph, struct iphdr))
 		return -1;
+	c->l3 = iph;
+	c->ipv6 = false;
 	hlen = iph->ihl * 4;
 	if (hlen < sizeof(*iph))
 		return -1;
@@ -100,6 +105,8 @@ static __always_inline int parse_ipv6hdr(struct rumor_xdp_cursor *c)
 
 	if (!CURSOR_HAS(c, ip6h, struct ipv6hdr))
 		return -1;
+	c->l3 = ip6h;
+	c->ipv6 = true;
 	c->pos = ip6h + 1;
 	nexthdr = ip6h->nexthdr;
 

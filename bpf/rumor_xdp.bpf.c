@@ -385,6 +385,42 @@ static __always_inline int judge_datagram(struct rumor_xdp_cursor *c,
 	return judge_gossip(s, h, g);
 }
 
+/*
+ * Is the datagram addressed to this node? A host may also route rumor
+ * traffic between other nodes; judging that here would drop or mark what
+ * is not ours (and then drop our own first copy as a duplicate).
+ */
+static __always_inline bool for_us(const struct rumor_xdp_cursor *c)
+{
+	const struct iphdr *iph = c->l3;
+	const struct ipv6hdr *ip6h = c->l3;
+	int i;
+
+	if (!c->ipv6) {
+#pragma unroll
+		for (i = 0; i < RUMOR_XDP_MAX_ADDRS; i++) {
+			if (i >= rumor_xdp_config.nr_addr4)
+				break;
+			if (iph->daddr == rumor_xdp_config.addr4[i])
+				return true;
+		}
+		return false;
+	}
+#pragma unroll
+	for (i = 0; i < RUMOR_XDP_MAX_ADDRS; i++) {
+		const volatile __be32 *a = rumor_xdp_config.addr6[i];
+
+		if (i >= rumor_xdp_config.nr_addr6)
+			break;
+		if (ip6h->daddr.in6_u.u6_addr32[0] == a[0] &&
+		    ip6h->daddr.in6_u.u6_addr32[1] == a[1] &&
+		    ip6h->daddr.in6_u.u6_addr32[2] == a[2] &&
+		    ip6h->daddr.in6_u.u6_addr32[3] == a[3])
+			return true;
+	}
+	return false;
+}
+
 /* The whole judgement, apart from its section so that benchmarks can wrap it. */
 static __always_inline int rumor_xdp_judge(struct xdp_md *ctx)
 {
@@ -396,6 +432,15 @@ static __always_inline int rumor_xdp_judge(struct xdp_md *ctx)
 
 	if (!udph || udph->dest != bpf_htons(rumor_xdp_config.port))
 		return XDP_PASS;
+	if (!for_us(&c)) {
+		struct rumor_xdp_stats *s;
+		__u32 key = 0;
+
+		s = bpf_map_lookup_elem(&stats, &key);
+		if (s)
+			s->transit_passed++;
+		return XDP_PASS;
+	}
 	return judge_datagram(&c, ctx, udph);
 }
 

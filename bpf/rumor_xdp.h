@@ -59,14 +59,26 @@
 /* The kernel's HZ when the loader cannot read it (Debian's). */
 #define RUMOR_XDP_DEFAULT_HZ		250
 
+/* Addresses of the node whose datagrams XDP judges, per family. */
+#define RUMOR_XDP_MAX_ADDRS	16
+
 /* Set by the loader through the skeleton's rodata, before load. */
 struct rumor_xdp_config {
 	__u16 port;		/* UDP destination port of rumor, host order */
+	__u8 nr_addr4;		/* addresses in addr4 */
+	__u8 nr_addr6;		/* addresses in addr6 */
 	__u32 origin_sets;	/* sets in the origin table, a power of two */
 	__u32 hz;		/* jiffies per second of the running kernel */
 	__u64 notice_interval_ns;
 	__u64 sample_interval_ns;	/* 0: every all-seen IHAVE drops */
 	__u64 origin_idle_ns;
+	/*
+	 * The node's own addresses, network order: datagrams to any other
+	 * address are routed through this host, not sent to it, and pass
+	 * untouched (transit_passed).
+	 */
+	__be32 addr4[RUMOR_XDP_MAX_ADDRS];
+	__be32 addr6[RUMOR_XDP_MAX_ADDRS][4];
 };
 
 /*
@@ -111,7 +123,8 @@ struct rumor_xdp_peer {
 
 /*
  * Counters, one per-CPU copy, summed by the reader. Every rumor datagram
- * (UDP to the configured port) counts once in rumor_packets and then in
+ * (UDP to the configured port and one of the node's addresses; other
+ * destinations count in transit_passed) counts once in rumor_packets and then in
  * exactly one verdict: gossip_*, ihave_redundant, ihave_sampled,
  * ihave_passed, other_passed or malformed_*; those add up to
  * rumor_packets. ihave_messages and ihave_ids count every well-formed
@@ -119,7 +132,8 @@ struct rumor_xdp_peer {
  * happened to the tables on the way.
  */
 struct rumor_xdp_stats {
-	__u64 rumor_packets;		/* UDP datagrams to the rumor port */
+	__u64 transit_passed;		/* to the rumor port of another host: passed */
+	__u64 rumor_packets;		/* UDP datagrams to the rumor port, for us */
 	__u64 gossip_passed;		/* GOSSIP seen for the first time: passed */
 	__u64 gossip_duplicate;		/* GOSSIP seen before: dropped */
 	__u64 gossip_dup_notice;	/* seen before, passed so Plumtree prunes */
@@ -152,6 +166,7 @@ struct rumor_xdp_stats {
  * covers the struct (sizeof == 8 * entries).
  */
 #define RUMOR_XDP_STATS_FIELDS(X)					\
+	X(transit_passed)						\
 	X(rumor_packets) X(gossip_passed) X(gossip_duplicate)		\
 	X(gossip_dup_notice) X(gossip_grafted)				\
 	X(gossip_too_old) X(gossip_busy) X(gossip_no_window)		\

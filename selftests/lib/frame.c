@@ -61,7 +61,7 @@ void frame_build(struct frame *p, const struct frame_shape *s, uint16_t port,
 			.protocol = l4,
 			.frag_off = htons(s->frag_off),
 			.saddr = htonl(0x0a000001),
-			.daddr = htonl(0x0a000002),
+			.daddr = htonl(s->transit ? 0x0a000063 : FRAME_DADDR4),
 		};
 		uint8_t nops[40];
 
@@ -87,7 +87,7 @@ void frame_build(struct frame *p, const struct frame_shape *s, uint16_t port,
 		ip6h.nexthdr = s->v6_ext ? IPPROTO_DSTOPTS : next;
 		ip6h.saddr.s6_addr[0] = ip6h.daddr.s6_addr[0] = 0xfd;
 		ip6h.saddr.s6_addr[15] = 1;
-		ip6h.daddr.s6_addr[15] = 2;
+		ip6h.daddr.s6_addr[15] = s->transit ? 0x99 : 2;
 		put(p, &ip6h, sizeof(ip6h));
 		/* Destination options of 8 and 16 bytes in turn, PadN inside. */
 		for (i = 0; i < s->v6_ext; i++) {

@@ -30,7 +30,12 @@ struct frame_shape {
 	uint16_t sport, dport;	/* 0: 40000, and the port frame_build() is given */
 	int udp_len;		/* overrides the UDP length field when not 0 */
 	size_t trailer;		/* bytes after the IP packet, as padding */
+	bool transit;		/* to another host than FRAME_DADDR4/6 */
 };
+
+/* Frames go from 10.0.0.1 or fd00::1 to these, unless in transit (.99). */
+#define FRAME_DADDR4	0x0a000002	/* 10.0.0.2, host order */
+#define FRAME_DADDR6	{ 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 }
 
 void frame_build(struct frame *f, const struct frame_shape *s, uint16_t port,
 		 const void *msg, size_t msg_len);

@@ -737,6 +737,35 @@ static void test_grafted_always_passes(void)
 		     .gossip_duplicate = 1, .origins_inserted = 1);
 }
 
+/* ---- transit ---- */
+
+/*
+ * Rumor datagrams this host routes between two other nodes are not for
+ * it: untouched, whatever they are, and nothing marked, so that the
+ * node's own first copy of the same message still passes.
+ */
+static void test_transit_passes_untouched(void)
+{
+	struct frame_shape t4 = { .family = 4, .transit = true };
+	struct frame_shape t6 = { .family = 6, .transit = true };
+	uint8_t msg[64];
+	struct frame p;
+
+	SETUP();
+	EXPECT_EQ(send_gossip(&t4, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&t4, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&t6, ORIGIN, 1), XDP_PASS);
+	msg[0] = 0;	/* not even rumor */
+	build(&p, &t4, msg, 20);
+	EXPECT_EQ(run(&p), XDP_PASS);
+	EXPECT_STATS(.transit_passed = 4);
+	EXPECT_EQ(count_origins(), 0);
+	EXPECT_EQ(send_gossip(&V4, ORIGIN, 1), XDP_PASS);
+	EXPECT_EQ(send_gossip(&V6, ORIGIN, 1), XDP_DROP);
+	EXPECT_STATS(.transit_passed = 4, .rumor_packets = 2, .gossip_passed = 1,
+		     .gossip_duplicate = 1, .origins_inserted = 1);
+}
+
 /* ---- the origin table's bounds ---- */
 
 /*
@@ -1136,6 +1165,7 @@ static const struct ktap_case cases[] = {
 	{ "dup_notice_once_per_interval", test_dup_notice_once_per_interval },
 	{ "dup_notice_per_origin", test_dup_notice_per_origin },
 	{ "grafted_always_passes", test_grafted_always_passes },
+	{ "transit_passes_untouched", test_transit_passes_untouched },
 	{ "origin_set_full_passes_unjudged", test_origin_set_full_passes_unjudged },
 	{ "idle_origin_evicted", test_idle_origin_evicted },
 	{ "origin_flood_keeps_active_windows", test_origin_flood_keeps_active_windows },
@@ -1186,6 +1216,13 @@ static int load(void)
 	skel->rodata->rumor_xdp_config.notice_interval_ns = TEST_NOTICE_INTERVAL_NS;
 	skel->rodata->rumor_xdp_config.sample_interval_ns = TEST_SAMPLE_INTERVAL_NS;
 	skel->rodata->rumor_xdp_config.origin_idle_ns = TEST_ORIGIN_IDLE_NS;
+	/* The node is 10.0.0.2 and fd00::2, and has a second IPv4 address. */
+	skel->rodata->rumor_xdp_config.nr_addr4 = 2;
+	skel->rodata->rumor_xdp_config.addr4[0] = htonl(0x0a0000fe);
+	skel->rodata->rumor_xdp_config.addr4[1] = htonl(FRAME_DADDR4);
+	skel->rodata->rumor_xdp_config.nr_addr6 = 1;
+	memcpy(skel->rodata->rumor_xdp_config.addr6[0],
+	       (uint8_t[16])FRAME_DADDR6, 16);
 	err = bpf_map__set_max_entries(skel->maps.origins, TEST_SETS);
 	if (err)
 		return err;

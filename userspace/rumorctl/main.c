@@ -35,7 +35,7 @@ static const struct subcommand {
 	{ "tree", cmd_tree, "tree [--dot]" },
 	{ "xdp", cmd_xdp,
 	  "xdp { attach dev IFNAME [port PORT] [mode { native | skb }]\n"
-	  "                [max-origins N] | detach dev IFNAME | stats }" },
+	  "                [max-origins N] [addr ADDR]... | detach dev IFNAME | stats }" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

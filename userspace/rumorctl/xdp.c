@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rumorctl xdp { attach dev IFNAME [port PORT] [mode native|skb]
- *                [max-origins N] | detach dev IFNAME | stats }
+ *                [max-origins N] [addr ADDR]... | detach dev IFNAME | stats }
  *
  * The loader of bpf/rumor_xdp.bpf.c, through its bpftool skeleton. A node
  * is a network namespace: all interfaces of one namespace share one set of
@@ -21,8 +21,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <limits.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,6 +417,48 @@ static __u32 pinned_max_origins(const struct pins *p)
 	return info.max_entries * RUMOR_XDP_ORIGIN_WAYS;
 }
 
+/* Add @a to the addresses XDP judges datagrams to; duplicates once. */
+static int add_addr(struct rumor_xdp_config *cfg, int family, const void *a)
+{
+	__u8 *n = family == AF_INET ? &cfg->nr_addr4 : &cfg->nr_addr6;
+	size_t len = family == AF_INET ? 4 : 16;
+	void *table = family == AF_INET ? (void *)cfg->addr4 : (void *)cfg->addr6;
+	int i;
+
+	for (i = 0; i < *n; i++)
+		if (!memcmp((char *)table + i * len, a, len))
+			return 0;
+	if (*n >= RUMOR_XDP_MAX_ADDRS)
+		return -E2BIG;
+	memcpy((char *)table + (*n)++ * len, a, len);
+	return 0;
+}
+
+/*
+ * Every address of this network namespace: XDP judges only datagrams sent
+ * to the node, and passes what it routes for others.
+ */
+static int namespace_addrs(struct rumor_xdp_config *cfg)
+{
+	struct ifaddrs *ifa, *i;
+	int err = 0;
+
+	if (getifaddrs(&ifa))
+		return -errno;
+	for (i = ifa; i && !err; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			err = add_addr(cfg, AF_INET,
+				       &((struct sockaddr_in *)i->ifa_addr)->sin_addr);
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			err = add_addr(cfg, AF_INET6,
+				       &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr);
+	}
+	freeifaddrs(ifa);
+	return err;
+}
+
 /* The origin table holds a power of two of windows: sets are indexed by mask. */
 static __u32 round_origins(uint64_t n)
 {
@@ -516,6 +560,8 @@ static int xdp_attach(int argc, char **argv)
 	struct rumor_xdp *skel = NULL;
 	uint16_t port = 0;
 	uint64_t max_origins = 0;
+	struct rumor_xdp_config addrs = {};
+	struct rumorctl_addr a;
 	struct slot slots[3];
 	struct pins pins;
 	int i, ifindex, lock, err, rc = RUMORCTL_EXIT_FAIL;
@@ -538,6 +584,13 @@ static int xdp_attach(int argc, char **argv)
 			else
 				return rumorctl_usage("bad mode '%s': native or skb",
 						      mode_arg);
+		} else if (!strcmp(argv[i], "addr")) {
+			if (rumorctl_parse_addr(argv[i + 1], &a) || a.port)
+				return rumorctl_usage("bad addr '%s': an IPv4 or IPv6 address",
+						      argv[i + 1]);
+			if (add_addr(&addrs, a.family, a.addr))
+				return rumorctl_usage("at most %d addresses of each family",
+						      RUMOR_XDP_MAX_ADDRS);
 		} else if (!strcmp(argv[i], "max-origins")) {
 			if (rumorctl_parse_u64(argv[i + 1], RUMOR_MAX_ORIGINS_LIMIT,
 					       &max_origins) || !max_origins)
@@ -574,6 +627,20 @@ static int xdp_attach(int argc, char **argv)
 		max_origins = pinned ? pinned : RUMOR_DEFAULT_MAX_ORIGINS;
 	max_origins = round_origins(max_origins);
 
+	if (!addrs.nr_addr4 && !addrs.nr_addr6) {
+		err = namespace_addrs(&addrs);
+		if (err == -E2BIG) {
+			rumorctl_fail("this namespace has more than %d addresses of a family; name those rumor uses with 'addr ADDR'",
+				      RUMOR_XDP_MAX_ADDRS);
+			goto out;
+		}
+		if (err) {
+			rumorctl_fail("cannot list this namespace's addresses: %s",
+				      strerror(-err));
+			goto out;
+		}
+	}
+
 	if (make_dirs(&pins))
 		goto out;
 	{
@@ -589,6 +656,12 @@ static int xdp_attach(int argc, char **argv)
 	skel->rodata->rumor_xdp_config.origin_sets =
 		(__u32)max_origins / RUMOR_XDP_ORIGIN_WAYS;
 	skel->rodata->rumor_xdp_config.hz = kernel_hz();
+	skel->rodata->rumor_xdp_config.nr_addr4 = addrs.nr_addr4;
+	skel->rodata->rumor_xdp_config.nr_addr6 = addrs.nr_addr6;
+	memcpy((void *)skel->rodata->rumor_xdp_config.addr4, addrs.addr4,
+	       sizeof(addrs.addr4));
+	memcpy((void *)skel->rodata->rumor_xdp_config.addr6, addrs.addr6,
+	       sizeof(addrs.addr6));
 	err = bpf_map__set_max_entries(skel->maps.origins,
 				       (__u32)max_origins / RUMOR_XDP_ORIGIN_WAYS);
 	if (!err)
@@ -636,13 +709,15 @@ static int xdp_attach(int argc, char **argv)
 			json_str(&j, "fallback", fallback);
 		json_u64(&j, "port", port);
 		json_u64(&j, "max_origins", max_origins);
+		json_u64(&j, "addrs", addrs.nr_addr4 + addrs.nr_addr6);
 		json_str(&j, "pin_dir", pins.dir);
 		json_close_object(&j);
 		json_end(&j);
 	} else {
-		printf("%s%sattached %s to %s in %s mode, port %u, maps in %s\n",
+		printf("%s%sattached %s to %s in %s mode, port %u, %d local addresses, maps in %s\n",
 		       fallback, fallback[0] ? "; " : "", RUMOR_XDP_PROG_NAME,
-		       dev, mode->name, port, pins.dir);
+		       dev, mode->name, port, addrs.nr_addr4 + addrs.nr_addr6,
+		       pins.dir);
 	}
 	rc = 0;
 cleanup:
