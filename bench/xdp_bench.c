@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -43,6 +44,8 @@ struct bench_case {
 	struct frame pkt;
 	int want;		/* the verdict every packet must get */
 	__u32 bump_off;		/* the field bench_fresh bumps, 0 if none */
+	__u32 repeat;		/* packets a round, REPEAT if 0 */
+	struct xdp_bench *empty_before;	/* emptied before every round */
 	double ns[ROUNDS];
 };
 
@@ -126,6 +129,10 @@ static struct xdp_bench *load(__u32 bump_off, __u32 sets, __u64 idle_ns)
 	skel->rodata->rumor_xdp_config.notice_interval_ns = ~0ULL / 2;
 	skel->rodata->rumor_xdp_config.sample_interval_ns = 0;
 	skel->rodata->bump_off = bump_off;
+	/* A node with a few addresses, the frames' one last. */
+	skel->rodata->rumor_xdp_config.nr_addr4 = 4;
+	for (int i = 0; i < 4; i++)
+		skel->rodata->rumor_xdp_config.addr4[i] = htonl(FRAME_DADDR4 + 3 - i);
 	err = bpf_map__set_max_entries(skel->maps.origins, sets);
 	if (!err)
 		err = xdp_bench__load(skel);
@@ -135,9 +142,10 @@ static struct xdp_bench *load(__u32 bump_off, __u32 sets, __u64 idle_ns)
 }
 
 /*
- * Fill every way of every set with an origin that has just broadcast, but
- * leave @keep_free ways of @origin's set free for it: the table as full as
- * it can be while @origin still gets a window, and scanned to its end.
+ * Fill every way of every set with an origin last used at @used (jiffies),
+ * but leave @keep_free ways of @origin's set free for it: the table as full
+ * as it can be while @origin still gets a window, and scanned to its end.
+ * @keep_free -1 empties the table.
  */
 static void fill_origins(struct xdp_bench *skel, __u32 sets, uint64_t origin,
 			 int keep_free, __u64 used)
@@ -148,7 +156,7 @@ static void fill_origins(struct xdp_bench *skel, __u32 sets, uint64_t origin,
 
 	for (__u32 key = 0; key < sets; key++) {
 		memset(&set, 0, sizeof(set));
-		for (int w = 0; w < RUMOR_XDP_ORIGIN_WAYS; w++) {
+		for (int w = 0; w < RUMOR_XDP_ORIGIN_WAYS && keep_free >= 0; w++) {
 			if (key == own && w >= RUMOR_XDP_ORIGIN_WAYS - keep_free)
 				break;
 			while ((rumor_xdp_origin_hash(id) & (sets - 1)) != key)
@@ -190,6 +198,7 @@ int main(void)
 		{ .name = "duplicate", .note = "GOSSIP seen before: drop" },
 		{ .name = "duplicate_table_full", .note = "GOSSIP seen before, every window in use, its own the last of its set: drop" },
 		{ .name = "new", .note = "GOSSIP with a new seq: mark, pass" },
+		{ .name = "new_origin", .note = "GOSSIP of a new origin, free windows left: take one, pass" },
 		{ .name = "new_origin_evicting", .note = "GOSSIP of a new origin, table full of idle origins: take a window, pass" },
 		{ .name = "new_origin_table_full", .note = "GOSSIP of a new origin, table full of active origins: pass unjudged" },
 		{ .name = "ihave_1_seen", .note = "IHAVE of 1 id seen: drop" },
@@ -197,8 +206,9 @@ int main(void)
 		{ .name = "ihave_64_seen", .note = "IHAVE of 64 ids seen: drop" },
 		{ .name = "malformed", .note = "bad magic: drop" },
 	};
-	enum { BASE, DUP, DUP_FULL, NEW, EVICT, FULL, IH1, IH16, IH64, BAD, NCASES };
-	struct xdp_bench *full;
+	enum { BASE, DUP, DUP_FULL, NEW, NEW_ORIGIN, EVICT, FULL, IH1, IH16, IH64,
+	       BAD, NCASES };
+	struct xdp_bench *full, *fresh_free;
 	cpu_set_t cpu;
 	int i, r;
 
@@ -217,6 +227,7 @@ int main(void)
 	fresh_seq = load(SEQ_OFF, sets, idle);
 	fresh_origin = load(ORIGIN_OFF, sets, 0);
 	fresh_full = load(ORIGIN_OFF, sets, ~0ULL / 2);
+	fresh_free = load(ORIGIN_OFF, sets, ~0ULL / 2);
 	full = load(0, sets, idle);
 
 	for (i = 0; i < NCASES; i++)
@@ -224,16 +235,22 @@ int main(void)
 	cases[BASE].prog_fd = bpf_program__fd(fixed->progs.bench_baseline);
 	cases[NEW].prog_fd = bpf_program__fd(fresh_seq->progs.bench_fresh);
 	cases[EVICT].prog_fd = bpf_program__fd(fresh_origin->progs.bench_fresh);
+	cases[NEW_ORIGIN].prog_fd = bpf_program__fd(fresh_free->progs.bench_fresh);
+	/* Half the table a round, from empty: ids spread over the sets. */
+	cases[NEW_ORIGIN].repeat = sets * RUMOR_XDP_ORIGIN_WAYS / 2;
+	cases[NEW_ORIGIN].empty_before = fresh_free;
 	cases[FULL].prog_fd = bpf_program__fd(fresh_full->progs.bench_fresh);
 	cases[DUP_FULL].prog_fd = bpf_program__fd(full->progs.rumor_xdp);
 	cases[NEW].bump_off = SEQ_OFF;
 	cases[EVICT].bump_off = cases[FULL].bump_off = ORIGIN_OFF;
+	cases[NEW_ORIGIN].bump_off = ORIGIN_OFF;
 
 	gossip_frame(&cases[BASE].pkt, ORIGIN, 1);
 	gossip_frame(&cases[DUP].pkt, ORIGIN, 1);
 	gossip_frame(&cases[DUP_FULL].pkt, ORIGIN, 1);
 	gossip_frame(&cases[NEW].pkt, ORIGIN, 1);
 	gossip_frame(&cases[EVICT].pkt, 1ULL << 40, 1);
+	gossip_frame(&cases[NEW_ORIGIN].pkt, 1ULL << 42, 1);
 	gossip_frame(&cases[FULL].pkt, 1ULL << 41, 1);
 	ihave_frame(&cases[IH1].pkt, 1);
 	ihave_frame(&cases[IH16].pkt, 16);
@@ -244,6 +261,7 @@ int main(void)
 		cases[i].want = XDP_DROP;
 	cases[BASE].want = cases[NEW].want = XDP_PASS;
 	cases[EVICT].want = cases[FULL].want = XDP_PASS;
+	cases[NEW_ORIGIN].want = XDP_PASS;
 
 	/* The first copies, and ORIGIN's seqs 1..64 for the IHAVEs to find. */
 	fill_origins(full, sets, ORIGIN, 1, ~0ULL);
@@ -265,21 +283,26 @@ int main(void)
 	}
 
 	for (r = 0; r < ROUNDS; r++)
-		for (i = 0; i < NCASES; i++)
-			cases[i].ns[r] = run(&cases[i], REPEAT);
+		for (i = 0; i < NCASES; i++) {
+			if (cases[i].empty_before)
+				fill_origins(cases[i].empty_before, sets, 0, -1, 0);
+			cases[i].ns[r] = run(&cases[i], cases[i].repeat ?: REPEAT);
+		}
 
 	for (i = 0; i < NCASES; i++) {
 		double ns = median(cases[i].ns);
 		double base = median(cases[BASE].ns);
 
 		printf("{\"case\": \"%s\", \"ns_per_pkt\": %.1f, \"ratio_to_baseline\": %.2f, "
-		       "\"packets\": %d, \"rounds\": %d, \"what\": \"%s\"}\n",
-		       cases[i].name, ns, ns / base, REPEAT, ROUNDS, cases[i].note);
+		       "\"packets\": %u, \"rounds\": %d, \"what\": \"%s\"}\n",
+		       cases[i].name, ns, ns / base,
+		       cases[i].repeat ?: REPEAT, ROUNDS, cases[i].note);
 	}
 	xdp_bench__destroy(fixed);
 	xdp_bench__destroy(fresh_seq);
 	xdp_bench__destroy(fresh_origin);
 	xdp_bench__destroy(fresh_full);
+	xdp_bench__destroy(fresh_free);
 	xdp_bench__destroy(full);
 	return 0;
 }
