@@ -63,8 +63,8 @@ bpftool map dump pinned "$pins/stats" | sed 's/^/  /'
 echo
 echo "  Per node, summed over CPUs from 'bpftool -j map dump pinned .../stats'
   (packets include membership traffic; duplicates are dropped, notices
-  passed so that Plumtree prunes):"
-printf '  %-6s %8s %8s %10s %8s %10s\n' node packets passed duplicate notices malformed
+  passed so that Plumtree prunes; IHAVEs announcing nothing new dropped):"
+printf '  %-6s %8s %8s %10s %8s %8s %10s %10s\n' node packets passed duplicate notices ihave redundant malformed
 for n in $NODES; do
 	bpftool -j map dump pinned "/sys/fs/bpf/rumor/netns/$(nsname "$n")/stats" |
 		jq -r --arg n "$n" '(.[0].formatted // .[0]).values | map(.value) as $v | [$n,
@@ -72,9 +72,11 @@ for n in $NODES; do
 			($v | map(.gossip_passed) | add),
 			($v | map(.gossip_duplicate) | add),
 			($v | map(.gossip_dup_notice) | add),
+			($v | map(.ihave_messages) | add),
+			($v | map(.ihave_redundant) | add),
 			($v | map(to_entries[] | select(.key | startswith("malformed_")) | .value) | add)]
 			| @tsv' |
-		awk '{ printf "  %-6s %8s %8s %10s %8s %10s\n", $1, $2, $3, $4, $5, $6 }'
+		awk '{ printf "  %-6s %8s %8s %10s %8s %8s %10s %10s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
 done
 
 # Three messages from node1, node3 and node5: the others get all three.
