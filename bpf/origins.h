@@ -117,13 +117,6 @@ origin_claim(struct rumor_xdp_stats *s, struct rumor_xdp_origin_set *set,
 	set->gen[victim] = gen;
 	rumor_window_reset(&o->window, gen);
 	o->used = now_j;
-	/*
-	 * Notices tell of redundancy that lasts; the copies of a new origin's
-	 * first messages, while trees form, need none: the first notice comes
-	 * an interval after the origin.
-	 */
-	o->notice_at = 0;
-	o->noticed_ns = bpf_ktime_get_ns();
 	__sync_lock_test_and_set(&set->id[victim], id);
 unlock:
 	__sync_lock_test_and_set(&set->claim, 0);

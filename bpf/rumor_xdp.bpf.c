@@ -13,7 +13,8 @@
  * A GOSSIP is looked up in its origin's duplicate window (core/window.h,
  * bpf/origins.h): the first copy passes on to the module, which keeps its
  * own authoritative windows; copies seen before are dropped here, but for
- * a rate-limited notice that lets Plumtree prune a redundant eager link.
+ * a rate-limited notice per sender that lets Plumtree prune a redundant
+ * eager link.
  * An IHAVE whose ids have all been seen is dropped, but for a rate-limited
  * sample that keeps Plumtree's tree optimisation informed.
  *
@@ -61,6 +62,19 @@ struct {
 	__type(value, struct rumor_xdp_origin_set);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } origins SEC(".maps");
+
+/*
+ * When senders last had a duplicate pass as a notice, per CPU, in slots
+ * indexed by a hash of the sender: bounded, and a sender that collides
+ * with another only gets its next notice early.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RUMOR_XDP_NOTICE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct rumor_xdp_notice);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} notices SEC(".maps");
 
 /* IHAVE counters per peer (sender node id), per CPU, LRU-bounded. */
 struct {
@@ -114,28 +128,37 @@ static __always_inline struct rumor_xdp_origin_set *origin_set(__u64 id)
 
 /*
  * Plumtree prunes an eager peer that sends it a copy it already has; if XDP
- * dropped every duplicate the module would never know. So one duplicate of
- * an origin's messages passes as a notice per notice interval: one is all
- * the module needs to prune its sender, and in a stable tree there are
- * none. The clock is read only when the cheap jiffies gate opens.
+ * dropped every duplicate the module would never know. So a sender's
+ * duplicate passes as a notice when that sender has had none for a notice
+ * interval: one is all the module needs to prune it, and in a stable tree
+ * there are none. Per CPU, so no atomics: a sender gets at most one notice
+ * per CPU and interval. The clock is read only when the jiffies gate opens.
  */
-static __always_inline int duplicate(struct rumor_xdp_stats *s,
-				     struct rumor_xdp_origin *o, __u64 now_j)
+static __always_inline int duplicate(struct rumor_xdp_stats *s, __u64 sender,
+				     __u64 now_j)
 {
-	__u64 now, prev, left;
+	__u32 key = rumor_xdp_origin_hash(sender) & (RUMOR_XDP_NOTICE_SLOTS - 1);
+	struct rumor_xdp_notice *n = bpf_map_lookup_elem(&notices, &key);
+	__u64 now;
 
-	if ((__s64)(now_j - READ_ONCE_U64(o->notice_at)) < 0)
-		goto drop;
-	now = bpf_ktime_get_ns();
-	prev = READ_ONCE_U64(o->noticed_ns);
-	if (now - prev < rumor_xdp_config.notice_interval_ns) {
-		left = rumor_xdp_config.notice_interval_ns - (now - prev);
-		o->notice_at = now_j + ns_to_jiffies(left);
-		goto drop;
+	if (!n)
+		goto drop;	/* cannot happen: the key is masked */
+	if (n->sender == sender) {
+		if ((__s64)(now_j - n->notice_at) < 0)
+			goto drop;
+		now = bpf_ktime_get_ns();
+		if (now - n->noticed_ns < rumor_xdp_config.notice_interval_ns) {
+			n->notice_at = now_j + ns_to_jiffies(rumor_xdp_config.notice_interval_ns -
+							     (now - n->noticed_ns));
+			goto drop;
+		}
+	} else {
+		/* A sender new to the slot: its first duplicate is a notice. */
+		n->sender = sender;
+		now = bpf_ktime_get_ns();
 	}
-	if (__sync_val_compare_and_swap(&o->noticed_ns, prev, now) != prev)
-		goto drop;	/* another CPU's duplicate is the notice */
-	o->notice_at = now_j + ns_to_jiffies(rumor_xdp_config.notice_interval_ns);
+	n->noticed_ns = now;
+	n->notice_at = now_j + ns_to_jiffies(rumor_xdp_config.notice_interval_ns);
 	s->gossip_dup_notice++;
 	return XDP_PASS;
 drop:
@@ -185,7 +208,7 @@ static __always_inline int judge_gossip(struct rumor_xdp_stats *s,
 		s->gossip_passed++;
 		return XDP_PASS;
 	case RUMOR_WINDOW_DUP:
-		return duplicate(s, o, now_j);
+		return duplicate(s, rumor_ntoh64(h->sender), now_j);
 	case RUMOR_WINDOW_OLD:
 		s->gossip_too_old++;
 		return XDP_DROP;

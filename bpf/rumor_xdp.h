@@ -22,6 +22,7 @@
  */
 #define RUMOR_XDP_STATS_MAP	"stats"
 #define RUMOR_XDP_ORIGINS_MAP	"origins"
+#define RUMOR_XDP_NOTICES_MAP	"notices"
 #define RUMOR_XDP_PEERS_MAP	"peers"
 
 /* Pins: /sys/fs/bpf/rumor for the initial network namespace, ... */
@@ -50,7 +51,9 @@
 /* Peers whose IHAVEs are counted apart (LRU, per CPU). */
 #define RUMOR_XDP_MAX_PEERS	1024
 
-/* At most one duplicate of an origin's messages passes as a notice this often. */
+/* Slots of the per-CPU duplicate notice table, by sender hash. */
+#define RUMOR_XDP_NOTICE_SLOTS	256
+/* At most one duplicate per sender (and CPU) passes as a notice this often. */
 #define RUMOR_XDP_NOTICE_INTERVAL_NS	(200ULL * 1000 * 1000)
 /* At most one all-seen IHAVE per peer (and CPU) passes as a sample this often. */
 #define RUMOR_XDP_SAMPLE_INTERVAL_NS	(1000ULL * 1000 * 1000)
@@ -90,9 +93,14 @@ struct rumor_xdp_config {
  */
 struct rumor_xdp_origin {
 	__u64 used;		/* jiffies of its last new message: LRU order */
-	__u64 notice_at;	/* jiffies before which no duplicate is a notice */
-	__u64 noticed_ns;	/* when the last duplicate notice passed */
 	struct rumor_window window;
+};
+
+/* A sender's last duplicate notice on one CPU. */
+struct rumor_xdp_notice {
+	__u64 sender;		/* node id; another sender's takes the slot over */
+	__u64 notice_at;	/* jiffies before which no duplicate is a notice */
+	__u64 noticed_ns;	/* when the last notice passed */
 };
 
 struct rumor_xdp_origin_set {
@@ -136,7 +144,7 @@ struct rumor_xdp_stats {
 	__u64 rumor_packets;		/* UDP datagrams to the rumor port, for us */
 	__u64 gossip_passed;		/* GOSSIP seen for the first time: passed */
 	__u64 gossip_duplicate;		/* GOSSIP seen before: dropped */
-	__u64 gossip_dup_notice;	/* seen before, passed so Plumtree prunes */
+	__u64 gossip_dup_notice;	/* seen before, passed so Plumtree prunes its sender */
 	__u64 gossip_grafted;		/* the answer to a GRAFT: always passed */
 	__u64 gossip_too_old;		/* GOSSIP below its origin's window: dropped */
 	__u64 gossip_busy;		/* window contended on every try: passed */

@@ -8,7 +8,7 @@
  * maps (one dedup state, one set of counters), pinned by name under the
  * namespace's pin directory (see docs/xdp.md):
  *
- *   /sys/fs/bpf/rumor/{stats,origins,peers}        initial namespace
+ *   /sys/fs/bpf/rumor/{stats,origins,notices,peers} initial namespace
  *   /sys/fs/bpf/rumor/netns/NAME/...               /run/netns/NAME
  *   /sys/fs/bpf/rumor/netns/ino-INODE/...          unnamed namespaces
  *
@@ -101,6 +101,7 @@ struct pins {
 	char dir[512];		/* the node's pin directory */
 	char stats[PATH_MAX];
 	char origins[PATH_MAX];
+	char notices[PATH_MAX];
 	char peers[PATH_MAX];
 	bool in_netns_dir;	/* dir is RUMOR_XDP_PIN_ROOT/netns/... */
 };
@@ -189,6 +190,8 @@ static int find_pins(struct pins *p)
 	snprintf(p->stats, sizeof(p->stats), "%s/%s", p->dir, RUMOR_XDP_STATS_MAP);
 	snprintf(p->origins, sizeof(p->origins), "%s/%s", p->dir,
 		 RUMOR_XDP_ORIGINS_MAP);
+	snprintf(p->notices, sizeof(p->notices), "%s/%s", p->dir,
+		 RUMOR_XDP_NOTICES_MAP);
 	snprintf(p->peers, sizeof(p->peers), "%s/%s", p->dir,
 		 RUMOR_XDP_PEERS_MAP);
 	return 0;
@@ -330,6 +333,7 @@ static bool remove_pins_if_unused(const struct pins *p)
 	had = !access(p->stats, F_OK) || !access(p->origins, F_OK);
 	unlink(p->stats);
 	unlink(p->origins);
+	unlink(p->notices);
 	unlink(p->peers);
 	/* Fails harmlessly while other namespaces' directories remain. */
 	rmdir(p->dir);
