@@ -116,7 +116,7 @@ check-run:
 # dropped per second on a veth pair, XDP against a userspace receiver.
 bench-xdp: deps-bench $(BENCH_XDP) $(BENCH_VETH)
 	@$(BENCH_XDP)
-	@$(if $(BENCH_VETH),$(BENCH_VETH))
+	@$(BENCH_VETH)
 
 deps-bench:
 	@$(MAKE) --no-print-directory deps

@@ -9,6 +9,23 @@
 
 #include "frame.h"
 
+/* The header checksum, so that a stack behind XDP accepts the frame too. */
+static uint16_t ipv4_checksum(const struct iphdr *iph, const uint8_t *opts,
+			      size_t opts_len)
+{
+	const uint8_t *h = (const uint8_t *)iph;
+	uint32_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(*iph); i += 2)
+		sum += (uint32_t)(h[i] << 8 | h[i + 1]);
+	for (i = 0; i + 1 < opts_len; i += 2)
+		sum += (uint32_t)(opts[i] << 8 | opts[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
 static void put(struct frame *p, const void *d, size_t n)
 {
 	if (p->len + n > sizeof(p->data))
@@ -66,8 +83,9 @@ void frame_build(struct frame *p, const struct frame_shape *s, uint16_t port,
 		uint8_t nops[40];
 
 		iph.tot_len = htons((uint16_t)(iph.ihl * 4 + l4_len));
-		put(p, &iph, sizeof(iph));
 		memset(nops, 1, sizeof(nops));	/* IPOPT_NOOP */
+		iph.check = ipv4_checksum(&iph, nops, (size_t)s->ip_opt_words * 4);
+		put(p, &iph, sizeof(iph));
 		put(p, nops, (size_t)s->ip_opt_words * 4);
 	} else {
 		struct ipv6hdr ip6h = {
