@@ -4,10 +4,12 @@
  * baseline program that only parses to the UDP port, measured side by
  * side in one run with BPF_PROG_TEST_RUN on the running kernel.
  *
- * Every round runs every case once (REPEAT packets each) and the figure
- * printed is the median over ROUNDS rounds, so that a noisy neighbour on a
- * shared machine moves all cases alike rather than one. One JSON line per
- * case: {"case", "ns_per_pkt", "ratio_to_baseline", ...}. Needs root.
+ * Every round runs every case once (REPEAT packets each), each right after
+ * a run of the baseline, and the figures printed are medians over ROUNDS
+ * rounds: ns_per_pkt of the case's runs, ratio_to_baseline of its ratios to
+ * the baseline run just before it. So a noisy neighbour on a shared machine
+ * moves a case and its baseline alike. One JSON line per case:
+ * {"case", "ns_per_pkt", "ratio_to_baseline", ...}. Needs root.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,8 +30,8 @@
 #include "wire.h"
 
 #define BENCH_PORT	7946
-#define REPEAT		1000000
-#define ROUNDS		7
+#define REPEAT		200000
+#define ROUNDS		21
 #define ORIGIN		0x0123456789abcdefULL
 #define SENDER		0x5555aaaa5555aaaaULL
 /* Where rumor's message starts in an IPv4 frame from frame_build(). */
@@ -47,6 +49,7 @@ struct bench_case {
 	__u32 repeat;		/* packets a round, REPEAT if 0 */
 	struct xdp_bench *empty_before;	/* emptied before every round */
 	double ns[ROUNDS];
+	double ratio[ROUNDS];	/* to the baseline run just before */
 };
 
 static struct xdp_bench *fixed, *fresh_seq, *fresh_origin, *fresh_full;
@@ -210,6 +213,7 @@ int main(void)
 	       BAD, NCASES };
 	struct xdp_bench *full, *fresh_free;
 	cpu_set_t cpu;
+	double base;
 	int i, r;
 
 	if (geteuid() != 0) {
@@ -286,16 +290,17 @@ int main(void)
 		for (i = 0; i < NCASES; i++) {
 			if (cases[i].empty_before)
 				fill_origins(cases[i].empty_before, sets, 0, -1, 0);
+			base = run(&cases[BASE], REPEAT);
 			cases[i].ns[r] = run(&cases[i], cases[i].repeat ?: REPEAT);
+			cases[i].ratio[r] = cases[i].ns[r] / base;
 		}
 
 	for (i = 0; i < NCASES; i++) {
 		double ns = median(cases[i].ns);
-		double base = median(cases[BASE].ns);
 
 		printf("{\"case\": \"%s\", \"ns_per_pkt\": %.1f, \"ratio_to_baseline\": %.2f, "
 		       "\"packets\": %u, \"rounds\": %d, \"what\": \"%s\"}\n",
-		       cases[i].name, ns, ns / base,
+		       cases[i].name, ns, median(cases[i].ratio),
 		       cases[i].repeat ?: REPEAT, ROUNDS, cases[i].note);
 	}
 	xdp_bench__destroy(fixed);
