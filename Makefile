@@ -99,6 +99,7 @@ $(BENCH_XDP): $(BUILD)/bench/xdp_bench.o $(BUILD)/selftests/lib/frame.o $(BUILD)
 	$(CC) $(USER_CFLAGS) -o $@ $^ $(USER_LIBS)
 
 -include bench/*.mk
+-include userspace/rumord/*.mk
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

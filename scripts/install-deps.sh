@@ -13,7 +13,7 @@ series=${RUMOR_KERNEL_SERIES:-6.12}
 packages="
 	make gcc libc6-dev pkg-config
 	clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-	libmnl-dev
+	libmnl-dev liblmdb-dev libxxhash-dev
 	linux-headers-$series-$arch linux-image-$series-$arch kmod
 	qemu-system-x86 busybox-static cpio xz-utils
 	iproute2 util-linux procps python3 python3-yaml perl jq
