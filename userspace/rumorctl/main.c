@@ -36,6 +36,9 @@ static const struct subcommand {
 	{ "xdp", cmd_xdp,
 	  "xdp { attach dev IFNAME [port PORT] [mode { native | skb }]\n"
 	  "                [max-origins N] [addr ADDR]... | detach dev IFNAME | stats }" },
+	{ "kv", cmd_kv,
+	  "kv [socket PATH] { put KEY { VALUE | file FILE } | get KEY | del KEY\n"
+	  "                | list [PREFIX] }   (through rumord)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

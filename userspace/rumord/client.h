@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The protocol between rumord and its local clients (rumorctl kv), over a
+ * UNIX stream socket. Shared by both sides: client_proto.c is compiled
+ * into rumord and into rumorctl.
+ *
+ * Every message is a frame: a 16-byte header, then @len bytes of body.
+ * All numbers little endian.
+ *
+ *   0  u32 len        body bytes, at most RUMORD_CLIENT_MAX_BODY
+ *   4  u16 magic      RUMORD_CLIENT_MAGIC
+ *   6  u8  version    RUMORD_CLIENT_VERSION
+ *   7  u8  op         enum rumord_client_op
+ *   8  s32 status     DONE: 0 or -errno; 0 in every other frame
+ *  12  u32 flags      requests: RUMORD_CF_*; 0 in replies
+ *
+ * Bodies (k: key bytes, v: value bytes, p: prefix bytes):
+ *
+ *   PUT     u16 key_len, u16 0, u32 value_len, k, v
+ *   GET     u16 key_len, u16 0, k
+ *   DEL     u16 key_len, u16 0, k
+ *   LIST    u16 prefix_len, u16 0, u32 limit (0: no limit), p
+ *   RECORD  u64 hlc, u64 node, u64 counter, u32 rflags, u16 key_len,
+ *           u16 0, u32 value_len, u32 0, k, v
+ *   DONE    empty, or after PUT and DEL the version written:
+ *           u64 hlc, u64 node, u64 counter, u32 rflags, u32 0
+ *
+ * A client sends one request and reads its reply before the next: zero or
+ * more RECORD frames, then one DONE. GET answers with the record and DONE
+ * 0, or DONE -ENOENT (a deleted key too, unless RUMORD_CF_TOMBSTONES);
+ * LIST with the matching records in key order. PUT answers after the write
+ * is committed to disk. A PUT or DEL that would lose to the key's record,
+ * stamped further ahead than the node's clock follows (hlc.h), is not made:
+ * DONE -ESTALE with that record's version. A frame that does not parse
+ * (bad magic, version, op, flags, lengths) gets DONE -EPROTO and the
+ * connection is closed.
+ */
+#ifndef _RUMORD_CLIENT_H
+#define _RUMORD_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "version.h"
+
+#define RUMORD_CLIENT_MAGIC	0x6472	/* "rd" little endian */
+#define RUMORD_CLIENT_VERSION	1
+#define RUMORD_CLIENT_HLEN	16
+#define RUMORD_CLIENT_REC_HLEN	40	/* a RECORD body before the key */
+#define RUMORD_CLIENT_MAX_BODY	(RUMORD_CLIENT_REC_HLEN + RUMORD_MAX_KEY + \
+				 RUMORD_MAX_VALUE)
+
+/* Where rumord listens unless told otherwise: a socket per namespace. */
+#define RUMORD_RUN_DIR		"/run/rumord"
+#define RUMORD_STATE_DIR	"/var/lib/rumord"
+#define RUMORD_DEFAULT_PORT	7867	/* TCP, anti-entropy sessions */
+
+enum rumord_client_op {
+	RUMORD_OP_PUT = 1,
+	RUMORD_OP_GET = 2,
+	RUMORD_OP_DEL = 3,
+	RUMORD_OP_LIST = 4,
+	RUMORD_OP_RECORD = 0x81,
+	RUMORD_OP_DONE = 0x82,
+};
+
+/* Request flags. */
+#define RUMORD_CF_TOMBSTONES	0x1	/* GET, LIST: deleted keys too */
+#define RUMORD_CF_ALL		RUMORD_CF_TOMBSTONES
+
+/* Record flags (rflags). */
+#define RUMORD_RF_TOMBSTONE	0x1
+#define RUMORD_RF_UNCHANGED	0x2	/* DONE of DEL: it was deleted already */
+
+struct rumord_client_hdr {
+	uint32_t len;
+	uint8_t op;
+	int32_t status;
+	uint32_t flags;
+};
+
+/* A decoded message; key and value point into the frame's body. */
+struct rumord_client_msg {
+	uint8_t op;
+	int32_t status;
+	uint32_t flags;
+	const void *key;		/* PUT, GET, DEL, RECORD; LIST: prefix */
+	size_t key_len;
+	const void *value;		/* PUT, RECORD */
+	size_t value_len;
+	uint32_t limit;			/* LIST */
+	bool has_version;		/* RECORD; DONE of PUT and DEL */
+	struct rumord_version version;
+	bool unchanged;			/* DONE of DEL */
+};
+
+/* The whole frame's length for @m. */
+size_t rumord_client_frame_size(const struct rumord_client_msg *m);
+
+/* Encode @m as a frame into @buf: its length, or -EMSGSIZE, -EINVAL. */
+long rumord_client_encode(const struct rumord_client_msg *m, void *buf,
+			  size_t size);
+
+/* Parse a header: 0, or -EPROTO (magic, version, op, length). */
+int rumord_client_parse_hdr(const void *buf, struct rumord_client_hdr *h);
+
+/* Decode a body that @h announced: 0, or -EPROTO. */
+int rumord_client_decode(const struct rumord_client_hdr *h, const void *body,
+			 struct rumord_client_msg *m);
+
+/*
+ * This network namespace's name, as `ip netns identify` finds it in
+ * /run/netns; "default" for the initial namespace; "ns-INODE" for an
+ * unnamed one. 0 or -errno.
+ */
+int rumord_netns_name(char *buf, size_t len);
+
+/* RUMORD_RUN_DIR/NAME.sock for this namespace. 0 or -errno. */
+int rumord_default_socket(char *buf, size_t len);
+
+#endif /* _RUMORD_CLIENT_H */

@@ -1,0 +1,776 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rumord: the replicated key/value store of one rumor node (one network
+ * namespace). It keeps the store (store.c), serves local clients on a
+ * UNIX socket (client.c), broadcasts every local write through this
+ * namespace's rumor.ko instance and applies what the instance delivers
+ * (genl.c), and listens on TCP for the anti-entropy sessions of its peers.
+ * One thread, one epoll loop; SIGTERM and SIGINT end it cleanly.
+ *
+ * Startup either succeeds whole or ends with one line saying what is
+ * wrong: the module is missing or its instance is down, the state
+ * directory is unusable or in use, an address or the socket is taken.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "client.h"
+#include "genl.h"
+#include "gossip.h"
+#include "log.h"
+#include "rumord.h"
+#include "store.h"
+
+/* Broadcast payloads: the module takes at most 64 KiB. */
+#define BCAST_MAX	65536
+
+struct options {
+	const char *state_dir;
+	const char *listen;
+	const char *socket_path;
+	bool no_module;
+	bool daemon;
+	bool verbose;
+	int log;		/* -1: stderr, or syslog when a daemon */
+	size_t map_size;
+};
+
+static uint8_t bcast_buf[BCAST_MAX];
+
+/* ---- startup errors: one line, on stderr even when logging elsewhere ---- */
+
+static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int die(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "rumord: %s\n", line);
+	return 1;
+}
+
+/* ---- options ---- */
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: rumord [OPTIONS]\n"
+		"\n"
+		"  --state DIR         state directory (default %s/NETNS)\n"
+		"  --listen ADDR:PORT  TCP address for peer sessions (default [::]:%d)\n"
+		"  --socket PATH       local client socket (default %s/NETNS.sock)\n"
+		"  --no-module         run without rumor.ko: no broadcast, no deliveries\n"
+		"                      (standalone and testing mode)\n"
+		"  --foreground        stay in the foreground (the default)\n"
+		"  --daemon            detach once started (then logs go to syslog)\n"
+		"  --log stderr|syslog where log lines go\n"
+		"  --map-size MIB      the store's largest size (default %llu MiB)\n"
+		"  -v, --verbose       debug lines too\n"
+		"  -V, --version\n"
+		"\n"
+		"NETNS is this network namespace's name in /run/netns, or \"default\".\n",
+		RUMORD_STATE_DIR, RUMORD_DEFAULT_PORT, RUMORD_RUN_DIR,
+		(unsigned long long)(RUMORD_STORE_MAP_SIZE >> 20));
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { O_STATE = 256, O_LISTEN, O_SOCKET, O_NO_MODULE, O_FOREGROUND,
+	       O_DAEMON, O_LOG, O_MAP_SIZE };
+	static const struct option longopts[] = {
+		{ "state", required_argument, NULL, O_STATE },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "socket", required_argument, NULL, O_SOCKET },
+		{ "no-module", no_argument, NULL, O_NO_MODULE },
+		{ "foreground", no_argument, NULL, O_FOREGROUND },
+		{ "daemon", no_argument, NULL, O_DAEMON },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "map-size", required_argument, NULL, O_MAP_SIZE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long long mib;
+	char *end;
+	int opt;
+
+	o->log = -1;
+	while ((opt = getopt_long(argc, argv, "vVh", longopts, NULL)) != -1) {
+		switch (opt) {
+		case O_STATE:
+			o->state_dir = optarg;
+			break;
+		case O_LISTEN:
+			o->listen = optarg;
+			break;
+		case O_SOCKET:
+			o->socket_path = optarg;
+			break;
+		case O_NO_MODULE:
+			o->no_module = true;
+			break;
+		case O_FOREGROUND:
+			o->daemon = false;
+			break;
+		case O_DAEMON:
+			o->daemon = true;
+			break;
+		case O_LOG:
+			if (!strcmp(optarg, "stderr"))
+				o->log = RUMORD_LOG_STDERR;
+			else if (!strcmp(optarg, "syslog"))
+				o->log = RUMORD_LOG_SYSLOG;
+			else
+				return die("--log: expected stderr or syslog, not '%s'",
+					   optarg) + 1;
+			break;
+		case O_MAP_SIZE:
+			errno = 0;
+			mib = strtoull(optarg, &end, 10);
+			if (errno || *end || !mib || mib > (SIZE_MAX >> 20))
+				return die("--map-size: bad size '%s' (MiB)",
+					   optarg) + 1;
+			o->map_size = (size_t)mib << 20;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'V':
+			printf("rumord %s\n", RUMOR_VERSION);
+			exit(0);
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			return die("bad option; see rumord --help") + 1;
+		}
+	}
+	if (optind < argc)
+		return die("unexpected argument '%s'; see rumord --help",
+			   argv[optind]) + 1;
+	return 0;
+}
+
+/* ADDR:PORT, [ADDR6]:PORT, ADDR, [ADDR6] or :PORT; no ADDR: every address. */
+static int parse_listen(const char *s, struct sockaddr_in6 *sa)
+{
+	char host[INET6_ADDRSTRLEN + 1] = "";
+	const char *port = NULL, *colon;
+	struct in_addr v4;
+	unsigned long p = RUMORD_DEFAULT_PORT;
+	size_t len;
+	char *end;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->sin6_family = AF_INET6;
+	if (*s == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || (close[1] && close[1] != ':'))
+			return -1;
+		len = (size_t)(close - s - 1);
+		s++;
+		port = close[1] ? close + 2 : NULL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon)
+			colon = NULL;	/* a bare IPv6 address */
+		len = colon ? (size_t)(colon - s) : strlen(s);
+		port = colon ? colon + 1 : NULL;
+	}
+	if (len >= sizeof(host))
+		return -1;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (port) {
+		errno = 0;
+		p = strtoul(port, &end, 10);
+		if (errno || *end || !*port || !p || p > 65535)
+			return -1;
+	}
+	sa->sin6_port = htons((uint16_t)p);
+	if (!*host || !strcmp(host, "*"))
+		return 0;	/* in6addr_any */
+	if (inet_pton(AF_INET6, host, &sa->sin6_addr) == 1)
+		return 0;
+	if (inet_pton(AF_INET, host, &v4) != 1)
+		return -1;
+	/* An IPv4 address as IPv4-mapped: one socket family for both. */
+	sa->sin6_addr.s6_addr[10] = 0xff;
+	sa->sin6_addr.s6_addr[11] = 0xff;
+	memcpy(&sa->sin6_addr.s6_addr[12], &v4, 4);
+	return 0;
+}
+
+/* ---- the event loop ---- */
+
+int rumord_watch_add(struct rumord *d, struct rumord_watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, w->fd, &ev))
+		return -errno;
+	w->events = events;
+	return 0;
+}
+
+int rumord_watch_mod(struct rumord *d, struct rumord_watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	if (epoll_ctl(d->epfd, EPOLL_CTL_MOD, w->fd, &ev))
+		return -errno;
+	w->events = events;
+	return 0;
+}
+
+void rumord_watch_del(struct rumord *d, struct rumord_watch *w)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+static void log_stats(struct rumord *d)
+{
+	const struct rumord_store_stats *ss = rumord_store_stats(d->store);
+	const struct rumord_stats *s = &d->stats;
+	uint64_t lost = 0, records = 0;
+
+	if (d->genl)
+		lost = rumord_genl_stats(d->genl)->lost;
+	rumord_store_count(d->store, &records);
+	rumord_info("stats: records %llu local_writes %llu broadcasts %llu "
+		    "broadcasts_ref %llu broadcast_failed %llu applied %llu "
+		    "stale %llu foreign %llu bad %llu failed %llu refs %llu "
+		    "lost %llu repairs_pending 0x%x",
+		    (unsigned long long)records,
+		    (unsigned long long)ss->local_writes,
+		    (unsigned long long)s->broadcasts,
+		    (unsigned long long)s->broadcasts_ref,
+		    (unsigned long long)s->broadcast_failed,
+		    (unsigned long long)s->deliver_applied,
+		    (unsigned long long)s->deliver_stale,
+		    (unsigned long long)s->deliver_foreign,
+		    (unsigned long long)s->deliver_bad,
+		    (unsigned long long)s->deliver_failed,
+		    (unsigned long long)s->refs, (unsigned long long)lost,
+		    d->repair.pending);
+}
+
+static void signal_event(struct rumord *d, struct rumord_watch *w,
+			 uint32_t events)
+{
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1) {
+			log_stats(d);
+			continue;
+		}
+		rumord_info("%s: shutting down", strsignal((int)si.ssi_signo));
+		d->stop = true;
+	}
+}
+
+static void tcp_event(struct rumord *d, struct rumord_watch *w, uint32_t events)
+{
+	int fd;
+
+	(void)events;
+	for (;;) {
+		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (d->session_accept && !d->session_accept(d, fd))
+			continue;
+		d->stats.sessions_refused++;
+		rumord_debug("peer session refused: sessions are not built yet");
+		close(fd);
+	}
+}
+
+/* ---- the module's side ---- */
+
+static struct rumord_ratelimit rl_bad = { .interval_ms = 10000 };
+static struct rumord_ratelimit rl_lost = { .interval_ms = 10000 };
+static struct rumord_ratelimit rl_bcast = { .interval_ms = 10000 };
+static struct rumord_ratelimit rl_apply = { .interval_ms = 10000 };
+
+static void on_deliver(void *arg, uint64_t origin, uint64_t seq,
+		       const struct sockaddr *from, socklen_t from_len,
+		       const void *payload, size_t len)
+{
+	struct rumord *d = arg;
+	struct rumord_gossip g;
+	uint64_t held;
+	int rc;
+
+	rc = rumord_gossip_decode(payload, len, &g);
+	if (rc == -ENOMSG) {
+		d->stats.deliver_foreign++;
+		return;
+	}
+	if (rc) {
+		/* A later rumord's write, or garbage: a session can carry it. */
+		d->stats.deliver_bad++;
+		if (rumord_ratelimit(&rl_bad, &held))
+			rumord_warn("unreadable write from origin %016llx seq %llu: %s "
+				    "(%llu more held back)",
+				    (unsigned long long)origin,
+				    (unsigned long long)seq, strerror(-rc),
+				    (unsigned long long)held);
+		rumord_repair_request(&d->repair, RUMORD_REPAIR_UNREADABLE,
+				      from, from_len);
+		return;
+	}
+	if (g.ref) {
+		rumord_store_observe(d->store, g.rec.version.hlc);
+		if (rumord_bvv_contains(rumord_store_bvv(d->store),
+					g.rec.version.dot)) {
+			d->stats.deliver_stale++;
+			return;
+		}
+		d->stats.refs++;
+		rumord_debug("%llu-byte value by reference; asking for a session",
+			     (unsigned long long)g.value_len);
+		rumord_repair_request(&d->repair, RUMORD_REPAIR_REF, from,
+				      from_len);
+		return;
+	}
+	rc = rumord_store_apply(d->store, &g.rec);
+	if (rc > 0) {
+		d->stats.deliver_applied++;
+	} else if (rc == 0) {
+		d->stats.deliver_stale++;
+	} else {
+		d->stats.deliver_failed++;
+		if (rumord_ratelimit(&rl_apply, &held))
+			rumord_err("cannot apply a delivered write: %s "
+				   "(%llu more held back)", strerror(-rc),
+				   (unsigned long long)held);
+		rumord_repair_request(&d->repair, RUMORD_REPAIR_UNREADABLE,
+				      from, from_len);
+	}
+}
+
+static void on_lost(void *arg)
+{
+	struct rumord *d = arg;
+	uint64_t held;
+
+	if (rumord_ratelimit(&rl_lost, &held))
+		rumord_warn("netlink deliveries lost (socket buffer full, %llu "
+			    "times so far); anti-entropy will repair",
+			    (unsigned long long)rumord_genl_stats(d->genl)->lost);
+	rumord_repair_request(&d->repair, RUMORD_REPAIR_LOST, NULL, 0);
+}
+
+static void on_neighbor(void *arg, const struct rumord_neighbor *n, bool up)
+{
+	struct rumord *d = arg;
+
+	rumord_info("neighbor %s: node %016llx", up ? "up" : "down",
+		    (unsigned long long)n->node_id);
+	if (up)
+		rumord_repair_request(&d->repair, RUMORD_REPAIR_NEIGHBOR,
+				      (const struct sockaddr *)&n->addr,
+				      n->addr_len);
+}
+
+static const struct rumord_genl_ops genl_ops = {
+	.deliver = on_deliver,
+	.lost = on_lost,
+	.neighbor = on_neighbor,
+};
+
+static void genl_event(struct rumord *d, struct rumord_watch *w,
+		       uint32_t events)
+{
+	int rc;
+
+	(void)w;
+	(void)events;
+	rc = rumord_genl_read(d->genl);
+	if (rc)
+		rumord_err("reading rumor notifications: %s", strerror(-rc));
+}
+
+static int broadcast(struct rumord *d, const struct rumord_record *rec,
+		     bool ref)
+{
+	long n;
+
+	n = rumord_gossip_encode(rec, ref, bcast_buf, sizeof(bcast_buf));
+	if (n < 0)
+		return (int)n;
+	return rumord_genl_broadcast(d->genl, bcast_buf, (size_t)n);
+}
+
+void rumord_publish(struct rumord *d, const struct rumord_record *rec)
+{
+	size_t max;
+	uint64_t held;
+	bool ref;
+	int rc;
+
+	if (!d->genl)
+		return;
+	max = rumord_genl_max_payload(d->genl);
+	ref = rumord_gossip_size(rec, false) > max;
+	rc = broadcast(d, rec, ref);
+	if (rc == -EMSGSIZE && !ref) {
+		/* max-payload went down since we read it. */
+		rumord_genl_refresh(d->genl);
+		ref = true;
+		rc = broadcast(d, rec, ref);
+	}
+	if (!rc) {
+		if (ref)
+			d->stats.broadcasts_ref++;
+		else
+			d->stats.broadcasts++;
+		return;
+	}
+	d->stats.broadcast_failed++;
+	if (rumord_ratelimit(&rl_bcast, &held))
+		rumord_warn("cannot broadcast a write (%s); it is stored, and "
+			    "anti-entropy will carry it (%llu more held back)",
+			    strerror(-rc), (unsigned long long)held);
+	rumord_repair_request(&d->repair, RUMORD_REPAIR_BROADCAST, NULL, 0);
+}
+
+/* ---- setup ---- */
+
+/* mkdir -p, for the default state directory's parents. */
+static int mkdirs(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path), i;
+
+	if (len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (i = 1; i <= len; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		buf[i] = path[i];
+	}
+	return 0;
+}
+
+/*
+ * The state directory, created if missing, and locked for the life of the
+ * process: two rumords on one store would hand out the same dots.
+ */
+static int open_state_dir(const char *dir, int *lock_fd)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd, rc;
+
+	rc = mkdirs(dir, 0700);
+	if (!rc && stat(dir, &st))
+		rc = -errno;
+	if (!rc && !S_ISDIR(st.st_mode))
+		rc = -ENOTDIR;
+	if (!rc && access(dir, R_OK | W_OK | X_OK))
+		rc = -errno;
+	if (rc)
+		return die("state directory %s is unusable: %s", dir,
+			   strerror(-rc));
+	if (snprintf(path, sizeof(path), "%s/rumord.lock", dir) >= (int)sizeof(path))
+		return die("state directory %s: path too long", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return die("state directory %s is unusable: %s: %s", dir, path,
+			   strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		rc = errno;
+		close(fd);
+		if (rc == EWOULDBLOCK)
+			return die("state directory %s is in use by another rumord",
+				   dir);
+		return die("state directory %s: cannot lock %s: %s", dir, path,
+			   strerror(rc));
+	}
+	*lock_fd = fd;
+	snprintf(path, sizeof(path), "%s/store", dir);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return die("state directory %s is unusable: %s: %s", dir, path,
+			   strerror(errno));
+	return 0;
+}
+
+static int open_store(struct rumord *d, const char *dir, size_t map_size)
+{
+	struct rumord_store_opts opts = { .map_size = map_size };
+	char path[PATH_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/store", dir);
+	rc = rumord_store_open(&d->store, path, &opts);
+	if (rc == -EPROTO)
+		return die("%s is not a store this rumord can read", path);
+	if (rc)
+		return die("cannot open the store in %s: %s", path,
+			   strerror(-rc));
+	d->node_id = rumord_store_node_id(d->store);
+	return 0;
+}
+
+static const char *format_sa6(const struct sockaddr_in6 *sa, char *buf,
+			      size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (IN6_IS_ADDR_V4MAPPED(&sa->sin6_addr)) {
+		inet_ntop(AF_INET, &sa->sin6_addr.s6_addr[12], host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(sa->sin6_port));
+	} else {
+		inet_ntop(AF_INET6, &sa->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(sa->sin6_port));
+	}
+	return buf;
+}
+
+static int listen_tcp(struct rumord *d, const char *spec, struct rumord_watch *w)
+{
+	struct sockaddr_in6 sa;
+	char name[80];
+	int fd, one = 1, zero = 0;
+
+	if (parse_listen(spec, &sa))
+		return die("--listen: bad address '%s' (ADDR:PORT or [ADDR6]:PORT)",
+			   spec);
+	format_sa6(&sa, name, sizeof(name));
+	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return die("cannot listen on %s: %s", name, strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* The IPv6 wildcard takes IPv4 peers too. */
+	setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64)) {
+		int err = errno;
+
+		close(fd);
+		if (err == EADDRINUSE)
+			return die("address %s is in use", name);
+		return die("cannot listen on %s: %s", name, strerror(err));
+	}
+	w->fd = fd;
+	w->fn = tcp_event;
+	if (rumord_watch_add(d, w, EPOLLIN)) {
+		close(fd);
+		return die("epoll: %s", strerror(errno));
+	}
+	rumord_debug("listening for peers on %s", name);
+	return 0;
+}
+
+static int open_signals(struct rumord *d, struct rumord_watch *w)
+{
+	sigset_t set;
+
+	/* Broken client connections show up as EPIPE, not as a signal. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGUSR1);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return die("sigprocmask: %s", strerror(errno));
+	w->fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (w->fd < 0)
+		return die("signalfd: %s", strerror(errno));
+	w->fn = signal_event;
+	if (rumord_watch_add(d, w, EPOLLIN))
+		return die("epoll: %s", strerror(errno));
+	return 0;
+}
+
+/*
+ * --daemon: fork before anything is opened (LMDB environments and netlink
+ * sockets do not survive a fork); the parent waits until the child is
+ * ready or has failed, so that the caller sees the outcome in the exit
+ * status and startup errors on its terminal.
+ */
+static int daemon_start(int *ready_fd)
+{
+	int pipefd[2], status;
+	pid_t pid;
+	char c;
+
+	if (pipe2(pipefd, O_CLOEXEC))
+		return die("pipe: %s", strerror(errno));
+	pid = fork();
+	if (pid < 0)
+		return die("fork: %s", strerror(errno));
+	if (pid > 0) {
+		close(pipefd[1]);
+		if (read(pipefd[0], &c, 1) == 1)
+			exit(0);
+		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+			exit(WEXITSTATUS(status) ? WEXITSTATUS(status) : 1);
+		exit(1);
+	}
+	close(pipefd[0]);
+	setsid();
+	*ready_fd = pipefd[1];
+	return 0;
+}
+
+static void daemon_ready(int ready_fd)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (write(ready_fd, "", 1) != 1)
+		rumord_warn("could not tell the parent we are ready");
+	close(ready_fd);
+}
+
+/* ---- main ---- */
+
+static void run(struct rumord *d)
+{
+	struct epoll_event ev[32];
+	struct rumord_watch *w;
+	int n, i;
+
+	while (!d->stop) {
+		n = epoll_wait(d->epfd, ev, 32, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rumord_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			w = ev[i].data.ptr;
+			w->fn(d, w, ev[i].events);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct rumord_watch sig_w = { .fd = -1 }, tcp_w = { .fd = -1 };
+	struct rumord_watch genl_w = { .fd = -1 };
+	struct options o = { 0 };
+	struct rumord d = { .epfd = -1 };
+	char netns[256], state[PATH_MAX], sock[PATH_MAX], why[256];
+	int lock_fd = -1, ready_fd = -1, rc;
+
+	rc = parse_options(argc, argv, &o);
+	if (rc)
+		return 2;
+	if (o.log < 0)
+		o.log = o.daemon ? RUMORD_LOG_SYSLOG : RUMORD_LOG_STDERR;
+	rumord_log_init(o.log, o.verbose);
+	if (o.daemon && daemon_start(&ready_fd))
+		return 1;
+
+	if (rumord_netns_name(netns, sizeof(netns)))
+		snprintf(netns, sizeof(netns), "default");
+	snprintf(state, sizeof(state), "%s/%s", RUMORD_STATE_DIR, netns);
+	snprintf(sock, sizeof(sock), "%s/%s.sock", RUMORD_RUN_DIR, netns);
+	if (!o.state_dir)
+		o.state_dir = state;
+	if (!o.socket_path)
+		o.socket_path = sock;
+	if (!o.listen)
+		o.listen = "[::]";
+
+	rc = 1;
+	d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d.epfd < 0) {
+		die("epoll: %s", strerror(errno));
+		goto out;
+	}
+	if (open_signals(&d, &sig_w) || open_state_dir(o.state_dir, &lock_fd))
+		goto out;
+	if (!o.no_module) {
+		if (rumord_genl_open(&d.genl, &genl_ops, &d, why, sizeof(why))) {
+			die("%s", why);
+			goto out;
+		}
+		genl_w.fd = rumord_genl_fd(d.genl);
+		genl_w.fn = genl_event;
+		if (rumord_watch_add(&d, &genl_w, EPOLLIN)) {
+			die("epoll: %s", strerror(errno));
+			goto out;
+		}
+	}
+	if (open_store(&d, o.state_dir, o.map_size) ||
+	    listen_tcp(&d, o.listen, &tcp_w))
+		goto out;
+	rc = rumord_clients_open(&d, o.socket_path, &d.clients);
+	if (rc) {
+		if (rc == -EADDRINUSE)
+			die("socket %s is in use by another rumord", o.socket_path);
+		else if (rc == -EEXIST)
+			die("socket %s: the path exists and is not a socket",
+			    o.socket_path);
+		else
+			die("cannot listen on socket %s: %s", o.socket_path,
+			    strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+
+	rumord_info("node %016llx: state %s, socket %s, %s",
+		    (unsigned long long)d.node_id, o.state_dir, o.socket_path,
+		    d.genl ? "rumor.ko instance up" : "no module (standalone)");
+	/* We may have missed writes while we were not running. */
+	rumord_repair_request(&d.repair, RUMORD_REPAIR_STARTUP, NULL, 0);
+	if (ready_fd >= 0)
+		daemon_ready(ready_fd);
+	run(&d);
+	log_stats(&d);
+	rc = 0;
+
+out:
+	rumord_clients_close(d.clients);
+	if (tcp_w.fd >= 0)
+		close(tcp_w.fd);
+	rumord_genl_close(d.genl);
+	rumord_store_close(d.store);
+	if (sig_w.fd >= 0)
+		close(sig_w.fd);
+	if (d.epfd >= 0)
+		close(d.epfd);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return rc;
+}
