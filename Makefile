@@ -135,6 +135,7 @@ demo-run:
 
 install: userspace
 	install -D -m 0755 $(BUILD)/rumorctl $(DESTDIR)$(PREFIX)/sbin/rumorctl
+	install -D -m 0755 $(BUILD)/rumord $(DESTDIR)$(PREFIX)/sbin/rumord
 
 module-install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
