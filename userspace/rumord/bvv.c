@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "bvv.h"
+#include "le.h"
 
 void rumord_bvv_init(struct rumord_bvv *v)
 {
@@ -294,35 +295,9 @@ int rumord_bvv_merge(struct rumord_bvv *v, const struct rumord_bvv *other)
 	return 0;
 }
 
-static void put_le32(unsigned char *p, uint32_t x)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(x >> (8 * i));
-}
 
-static void put_le64(unsigned char *p, uint64_t x)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(x >> (8 * i));
-}
 
-static uint32_t get_le32(const unsigned char *p)
-{
-	uint32_t x = 0;
 
-	for (int i = 3; i >= 0; i--)
-		x = x << 8 | p[i];
-	return x;
-}
-
-static uint64_t get_le64(const unsigned char *p)
-{
-	uint64_t x = 0;
-
-	for (int i = 7; i >= 0; i--)
-		x = x << 8 | p[i];
-	return x;
-}
 
 #define ENTRY_HEAD	20	/* node, base, nwords */
 
@@ -335,17 +310,17 @@ size_t rumord_bvv_encode(const struct rumord_bvv *v, void *buf, size_t size)
 		need += ENTRY_HEAD + 8 * (size_t)v->e[i].nwords;
 	if (!buf || size < need)
 		return need;
-	put_le32(p, (uint32_t)v->n);
+	rumord_put_le32(p, (uint32_t)v->n);
 	p += 4;
 	for (size_t i = 0; i < v->n; i++) {
 		const struct rumord_bvv_entry *e = &v->e[i];
 
-		put_le64(p, e->node);
-		put_le64(p + 8, e->base);
-		put_le32(p + 16, e->nwords);
+		rumord_put_le64(p, e->node);
+		rumord_put_le64(p + 8, e->base);
+		rumord_put_le32(p + 16, e->nwords);
 		p += ENTRY_HEAD;
 		for (uint32_t w = 0; w < e->nwords; w++, p += 8)
-			put_le64(p, e->bits[w]);
+			rumord_put_le64(p, e->bits[w]);
 	}
 	return need;
 }
@@ -358,9 +333,9 @@ static long decode_entry(struct rumord_bvv_entry *e, uint64_t prev,
 
 	if (left < ENTRY_HEAD)
 		return -EINVAL;
-	e->node = get_le64(p);
-	e->base = get_le64(p + 8);
-	e->nwords = get_le32(p + 16);
+	e->node = rumord_get_le64(p);
+	e->base = rumord_get_le64(p + 8);
+	e->nwords = rumord_get_le32(p + 16);
 	if (!e->node || e->node <= prev || e->base > RUMORD_MAX_COUNTER ||
 	    e->nwords > RUMORD_BVV_MAX_WORDS ||
 	    left - ENTRY_HEAD < 8 * (size_t)e->nwords)
@@ -371,7 +346,7 @@ static long decode_entry(struct rumord_bvv_entry *e, uint64_t prev,
 	if (!e->bits)
 		return -ENOMEM;
 	for (uint32_t w = 0; w < e->nwords; w++)
-		e->bits[w] = get_le64(p + ENTRY_HEAD + 8 * w);
+		e->bits[w] = rumord_get_le64(p + ENTRY_HEAD + 8 * w);
 	if ((e->bits[0] & 1) || !e->bits[e->nwords - 1])
 		return -EINVAL;
 	top = e->base + 64 * (uint64_t)(e->nwords - 1) + 64 -
@@ -390,7 +365,7 @@ long rumord_bvv_decode(struct rumord_bvv *v, const void *buf, size_t len)
 
 	if (len < 4)
 		return -EINVAL;
-	n = get_le32(p);
+	n = rumord_get_le32(p);
 	if (n > RUMORD_BVV_MAX_NODES || (len - 4) / ENTRY_HEAD < n)
 		return -EINVAL;
 	rumord_bvv_init(&t);

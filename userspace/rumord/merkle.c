@@ -22,6 +22,7 @@
 #include <xxhash.h>
 
 #include "merkle.h"
+#include "le.h"
 
 #define LEVELS		(RUMORD_MERKLE_DEPTH + 1)
 #define CHUNK_SHIFT	8		/* 256 nodes: 4 KiB */
@@ -129,11 +130,6 @@ uint64_t rumord_key_hash(const void *key, size_t len)
 	return XXH3_64bits(key, len);
 }
 
-static void put_le64(unsigned char *p, uint64_t x)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(x >> (8 * i));
-}
 
 struct rumord_hash rumord_entry_hash(const void *key, size_t len,
 				     const struct rumord_version *v)
@@ -150,9 +146,9 @@ struct rumord_hash rumord_entry_hash(const void *key, size_t len,
 		len = sizeof(folded);
 	}
 	memcpy(buf, key, len);
-	put_le64(buf + len, v->hlc);
-	put_le64(buf + len + 8, v->dot.node);
-	put_le64(buf + len + 16, v->dot.counter);
+	rumord_put_le64(buf + len, v->hlc);
+	rumord_put_le64(buf + len + 8, v->dot.node);
+	rumord_put_le64(buf + len + 16, v->dot.counter);
 	buf[len + 24] = v->tombstone;
 	x = XXH3_128bits(buf, len + 25);
 	h.lo = x.low64;

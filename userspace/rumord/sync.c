@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "sync.h"
+#include "le.h"
 
 #define HELLO_HEAD	3	/* version, method, flags */
 #define HELLO_TREE	24	/* count, root: for the methods that walk */
@@ -166,27 +167,9 @@ static void *grow_to(void *p, size_t *cap, size_t need, size_t size)
 	_p ? 0 : fail((s), -ENOMEM, "out of memory");			\
 })
 
-static uint16_t get_le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
 
-static uint32_t get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
 
-static uint64_t get_le64(const unsigned char *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
 
-static void put_le32(unsigned char *p, uint32_t x)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(x >> (8 * i));
-}
 
 /* ---- building frames: reserve first, then the unchecked writers ---- */
 
@@ -233,7 +216,7 @@ static void w16(struct rumord_sync *s, uint16_t x)
 
 static void w32(struct rumord_sync *s, uint32_t x)
 {
-	put_le32(s->out + s->out_len, x);
+	rumord_put_le32(s->out + s->out_len, x);
 	s->out_len += 4;
 }
 
@@ -270,7 +253,7 @@ static void f_close(struct rumord_sync *s)
 {
 	size_t len = s->out_len - s->fstart - 4;
 
-	put_le32(s->out + s->fstart, (uint32_t)len);
+	rumord_put_le32(s->out + s->fstart, (uint32_t)len);
 	s->st.frames_sent++;
 	s->st.bytes_sent += len + 4;
 }
@@ -282,7 +265,7 @@ static void f_close_counted(struct rumord_sync *s, size_t at, uint32_t n)
 		s->out_len = s->fstart;
 		return;
 	}
-	put_le32(s->out + at, n);
+	rumord_put_le32(s->out + at, n);
 	f_close(s);
 }
 
@@ -1040,11 +1023,11 @@ static bool parse_record(struct cursor *c, struct rumord_record *rec)
 
 	if (!take(c, REC_HEAD, &h))
 		return false;
-	rec->key_len = get_le16(h);
-	rec->value_len = get_le32(h + 2);
-	rec->version.hlc = get_le64(h + 6);
-	rec->version.dot.node = get_le64(h + 14);
-	rec->version.dot.counter = get_le64(h + 22);
+	rec->key_len = rumord_get_le16(h);
+	rec->value_len = rumord_get_le32(h + 2);
+	rec->version.hlc = rumord_get_le64(h + 6);
+	rec->version.dot.node = rumord_get_le64(h + 14);
+	rec->version.dot.counter = rumord_get_le64(h + 22);
 	flags = h[30];
 	if (flags & ~REC_TOMBSTONE)
 		return false;
@@ -1072,7 +1055,7 @@ static int on_records(struct rumord_sync *s, const unsigned char *b, size_t n)
 	if (n < 4)
 		return BAD(s, "short RECORDS");
 	c = (struct cursor){ b + 4, n - 4 };
-	count = get_le32(b);
+	count = rumord_get_le32(b);
 	if (!count || count > (n - 4) / REC_HEAD)
 		return BAD(s, "bad record count");
 	if (s->st.keys_received + count > RUMORD_SYNC_MAX_KEYS)
@@ -1135,9 +1118,9 @@ static int on_hello(struct rumord_sync *s, const unsigned char *b, size_t n)
 	}
 	s->method = (enum rumord_sync_method)method;
 	if (walks(method)) {
-		s->peer_count = get_le64(b + 3);
-		s->peer_root.lo = get_le64(b + 11);
-		s->peer_root.hi = get_le64(b + 19);
+		s->peer_count = rumord_get_le64(b + 3);
+		s->peer_root.lo = rumord_get_le64(b + 11);
+		s->peer_root.hi = rumord_get_le64(b + 19);
 	}
 
 	if (!s->initiator)
@@ -1243,13 +1226,13 @@ static int on_diff(struct rumord_sync *s, const unsigned char *b, size_t n)
 		return BAD(s, "unexpected DIFF");
 	if (n < WALK_HEAD)
 		return BAD(s, "short DIFF");
-	first = get_le32(b + 1);
-	count = get_le32(b + 5);
+	first = rumord_get_le32(b + 1);
+	count = rumord_get_le32(b + 5);
 	if (b[0] != s->level + 1 || first != s->rx_pos || !count ||
 	    count > s->nfront - s->rx_pos || n != WALK_HEAD + 2 * (size_t)count)
 		return BAD(s, "DIFF out of place");
 	for (uint32_t i = 0; i < count; i++) {
-		uint16_t mask = get_le16(b + WALK_HEAD + 2 * i);
+		uint16_t mask = rumord_get_le16(b + WALK_HEAD + 2 * i);
 
 		for (unsigned int c = 0; c < RUMORD_MERKLE_FANOUT; c++)
 			if ((mask >> c & 1) &&
@@ -1276,8 +1259,8 @@ static int on_nodes(struct rumord_sync *s, const unsigned char *b, size_t n)
 	if (n < WALK_HEAD)
 		return BAD(s, "short NODES");
 	c = (struct cursor){ b + WALK_HEAD, n - WALK_HEAD };
-	first = get_le32(b + 1);
-	count = get_le32(b + 5);
+	first = rumord_get_le32(b + 1);
+	count = rumord_get_le32(b + 5);
 	if (b[0] != s->level + 1 || first != s->rx_pos || !count ||
 	    count > s->nfront - s->rx_pos)
 		return BAD(s, "NODES out of place");
@@ -1290,15 +1273,15 @@ static int on_nodes(struct rumord_sync *s, const unsigned char *b, size_t n)
 
 		if (!take(&c, 2, &p))
 			return BAD(s, "short NODES");
-		mask = get_le16(p);
+		mask = rumord_get_le16(p);
 		for (unsigned int k = 0; k < RUMORD_MERKLE_FANOUT; k++) {
 			struct rumord_hash theirs = { 0, 0 };
 
 			if (mask >> k & 1) {
 				if (!take(&c, 16, &p))
 					return BAD(s, "short NODES");
-				theirs.lo = get_le64(p);
-				theirs.hi = get_le64(p + 8);
+				theirs.lo = rumord_get_le64(p);
+				theirs.hi = rumord_get_le64(p + 8);
 				if (rumord_hash_zero(theirs))
 					return BAD(s, "a zero hash for a non-empty node");
 			}
@@ -1326,7 +1309,7 @@ static int on_keys(struct rumord_sync *s, const unsigned char *b, size_t n)
 		return BAD(s, "unexpected KEYS");
 	if (n < 4)
 		return BAD(s, "short KEYS");
-	count = get_le32(b);
+	count = rumord_get_le32(b);
 	if (!count || n != 4 + (size_t)count * KEY_ENTRY)
 		return BAD(s, "bad KEYS length");
 	if (s->peer_keys + count > RUMORD_SYNC_MAX_KEYS)
@@ -1335,8 +1318,8 @@ static int on_keys(struct rumord_sync *s, const unsigned char *b, size_t n)
 	for (uint32_t i = 0; i < count; i++) {
 		const unsigned char *p = b + 4 + (size_t)i * KEY_ENTRY;
 		struct key_ent e = {
-			get_le64(p), get_le64(p + 8), get_le64(p + 16),
-			get_le64(p + 24),
+			rumord_get_le64(p), rumord_get_le64(p + 8), rumord_get_le64(p + 16),
+			rumord_get_le64(p + 24),
 		};
 
 		if (!e.node || !e.counter || e.counter > RUMORD_MAX_COUNTER)
@@ -1361,14 +1344,14 @@ static int on_want(struct rumord_sync *s, const unsigned char *b, size_t n)
 
 	if (n < 4)
 		return BAD(s, "short WANT");
-	count = get_le32(b);
+	count = rumord_get_le32(b);
 	if (!count || n != 4 + (size_t)count * 8)
 		return BAD(s, "bad WANT length");
 	if (s->peer_wants + count > s->st.keys_listed)
 		return BAD(s, "WANT for more keys than were listed");
 	s->peer_wants += count;
 	for (uint32_t i = 0; i < count; i++) {
-		uint64_t h = get_le64(b + 4 + 8 * (size_t)i);
+		uint64_t h = rumord_get_le64(b + 4 + 8 * (size_t)i);
 
 		if (s->w_any && h <= s->w_last)
 			return BAD(s, "WANT out of order");
@@ -1552,7 +1535,7 @@ int rumord_sync_input(struct rumord_sync *s, const void *buf, size_t len)
 
 		/* Whole frames straight from the caller's buffer. */
 		if (!s->in_len && len >= 4) {
-			flen = get_le32(p);
+			flen = rumord_get_le32(p);
 			if (!length_ok(flen))
 				return BAD(s, "bad frame length");
 			if (len - 4 >= flen) {
@@ -1565,7 +1548,7 @@ int rumord_sync_input(struct rumord_sync *s, const void *buf, size_t len)
 		/* Else gather one frame, no more, in our own buffer. */
 		need = 4;
 		if (s->in_len >= 4) {
-			flen = get_le32(s->in);
+			flen = rumord_get_le32(s->in);
 			need = 4 + (size_t)flen;
 		}
 		if (RESERVE(s, s->in, s->in_cap, need))
@@ -1575,11 +1558,11 @@ int rumord_sync_input(struct rumord_sync *s, const void *buf, size_t len)
 		s->in_len += n;
 		p += n;
 		len -= n;
-		if (s->in_len == 4 && !length_ok(get_le32(s->in)))
+		if (s->in_len == 4 && !length_ok(rumord_get_le32(s->in)))
 			return BAD(s, "bad frame length");
-		if (s->in_len > 4 && s->in_len == 4 + (size_t)get_le32(s->in)) {
+		if (s->in_len > 4 && s->in_len == 4 + (size_t)rumord_get_le32(s->in)) {
 			s->in_len = 0;
-			frame(s, s->in + 4, get_le32(s->in));
+			frame(s, s->in + 4, rumord_get_le32(s->in));
 		}
 	}
 	return s->err;
