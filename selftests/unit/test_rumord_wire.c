@@ -111,6 +111,19 @@ static void test_gossip_refusals(void)
 	memcpy(bad, buf, (size_t)n);
 	memset(bad + 28, 0, 8);			/* counter 0 */
 	EXPECT_EQ(rumord_gossip_decode(bad, (size_t)n, &g), -EINVAL);
+	memcpy(bad, buf, (size_t)n);
+	memset(bad + 28, 0xff, 8);		/* counter beyond 2^62 */
+	EXPECT_EQ(rumord_gossip_decode(bad, (size_t)n, &g), -EINVAL);
+	memcpy(bad, buf, (size_t)n);
+	memset(bad + 28, 0, 8);			/* counter 2^62: the last */
+	bad[35] = 0x40;
+	EXPECT_EQ(rumord_gossip_decode(bad, (size_t)n, &g), 0);
+	/* Nor does encode write what decode refuses. */
+	r.version.dot.counter = RUMORD_MAX_COUNTER + 1;
+	EXPECT_EQ(rumord_gossip_encode(&r, false, bad, sizeof(bad)), -EINVAL);
+	r.version.dot.counter = 1;
+	r.value_len = 0;
+	EXPECT_EQ(rumord_gossip_encode(&r, true, bad, sizeof(bad)), -EINVAL);
 	/* Good again, after all that. */
 	EXPECT_EQ(rumord_gossip_decode(buf, (size_t)n, &g), 0);
 }
@@ -243,6 +256,154 @@ static void test_client_mutations(void)
 	}
 }
 
+/* Encode @in, parse and decode it back: 0 or the first refusal. */
+static int client_trip(const struct rumord_client_msg *in, uint8_t *buf,
+		       size_t size, struct rumord_client_msg *out)
+{
+	struct rumord_client_hdr h;
+	long n;
+	int rc;
+
+	n = rumord_client_encode(in, buf, size);
+	if (n < 0)
+		return (int)n;
+	rc = rumord_client_parse_hdr(buf, &h);
+	if (rc)
+		return rc;
+	if (h.len != (size_t)n - RUMORD_CLIENT_HLEN)
+		return -EMSGSIZE;
+	return rumord_client_decode(&h, buf + RUMORD_CLIENT_HLEN, out);
+}
+
+/* Decode a frame after changing the byte at @off to @v: 0 or -EPROTO. */
+static int client_poke(const uint8_t *frame, size_t len, size_t off, uint8_t v)
+{
+	struct rumord_client_msg out;
+	struct rumord_client_hdr h;
+	uint8_t *m = malloc(len);
+	int rc;
+
+	memcpy(m, frame, len);
+	m[off] = v;
+	rc = rumord_client_parse_hdr(m, &h);
+	if (!rc)
+		rc = rumord_client_decode(&h, m + RUMORD_CLIENT_HLEN, &out);
+	free(m);
+	return rc;
+}
+
+static void test_client_repair_frames(void)
+{
+	struct rumord_client_msg in = { .op = RUMORD_OP_REPAIR_STATUS }, out;
+	uint8_t buf[512];
+	size_t plen;
+	long n;
+
+	ASSERT_EQ(client_trip(&in, buf, sizeof(buf), &out), 0);
+	EXPECT_EQ(out.op, RUMORD_OP_REPAIR_STATUS);
+	/* A body, or a flag, is refused. */
+	buf[RUMORD_CLIENT_HLEN] = 0;
+	EXPECT_EQ(client_poke(buf, RUMORD_CLIENT_HLEN + 1, 0, 1), -EPROTO);
+	EXPECT_EQ(client_poke(buf, RUMORD_CLIENT_HLEN, 12, 1), -EPROTO);
+	EXPECT_EQ(client_poke(buf, RUMORD_CLIENT_HLEN, 12, 0), 0);
+
+	in = (struct rumord_client_msg){ .op = RUMORD_OP_REPAIR_NOW };
+	in.peer.addr[10] = in.peer.addr[11] = 0xff;
+	in.peer.addr[12] = 127;
+	in.peer.addr[15] = 1;
+	in.peer.port = 7867;
+	ASSERT_EQ(client_trip(&in, buf, sizeof(buf), &out), 0);
+	EXPECT_TRUE(!memcmp(out.peer.addr, in.peer.addr, 16) &&
+		    out.peer.port == 7867);
+	n = RUMORD_CLIENT_HLEN + RUMORD_CLIENT_NOW_LEN;
+	EXPECT_EQ(client_poke(buf, (size_t)n, RUMORD_CLIENT_HLEN + 19, 1), -EPROTO);
+	EXPECT_EQ(client_poke(buf, (size_t)n, 0, RUMORD_CLIENT_NOW_LEN - 1), -EPROTO);
+	EXPECT_EQ(client_poke(buf, (size_t)n, 12, 1), -EPROTO);
+
+	in = (struct rumord_client_msg){ .op = RUMORD_OP_REPAIR_INFO };
+	in.repair.interval_ms = 10000;
+	in.repair.gc_at = 0x0102030405060708ull;
+	in.repair.repairs_pending = 5;
+	ASSERT_EQ(client_trip(&in, buf, sizeof(buf), &out), 0);
+	EXPECT_TRUE(out.repair.interval_ms == 10000 && out.repair.repairs_pending == 5 &&
+		    out.repair.gc_at == 0x0102030405060708ull && !out.repair.ok);
+	n = rumord_client_encode(&in, buf, sizeof(buf));
+	EXPECT_EQ(client_poke(buf, (size_t)n - 8, 0, buf[0] - 8), -EPROTO);
+
+	in = (struct rumord_client_msg){ .op = RUMORD_OP_PEER };
+	in.peer.addr[15] = 1;
+	in.peer.port = 9;
+	in.peer.flags = RUMORD_PF_KNOWN | RUMORD_PF_WALKED;
+	in.peer.method = 1;
+	in.peer.result = -ETIMEDOUT;
+	in.peer.keys_received = 77;
+	in.peer.vector_at = 99;
+	strcpy(in.peer.error, "timed out");
+	ASSERT_EQ(client_trip(&in, buf, sizeof(buf), &out), 0);
+	EXPECT_TRUE(out.peer.port == 9 && out.peer.flags == in.peer.flags &&
+		    out.peer.method == 1 && out.peer.result == -ETIMEDOUT &&
+		    out.peer.keys_received == 77 && out.peer.vector_at == 99 &&
+		    !strcmp(out.peer.error, "timed out"));
+	n = rumord_client_encode(&in, buf, sizeof(buf));
+	plen = (size_t)n;
+	/* Flags, result, error length, reserved, a NUL in the text. */
+	EXPECT_EQ(client_poke(buf, plen, RUMORD_CLIENT_HLEN + 18, 0x80), -EPROTO);
+	EXPECT_EQ(client_poke(buf, plen, RUMORD_CLIENT_HLEN + 23, 0), -EPROTO);
+	EXPECT_EQ(client_poke(buf, plen, RUMORD_CLIENT_HLEN + 24, 10), -EPROTO);
+	EXPECT_EQ(client_poke(buf, plen, RUMORD_CLIENT_HLEN + 24, 8), -EPROTO);
+	EXPECT_EQ(client_poke(buf, plen, RUMORD_CLIENT_HLEN + 27, 1), -EPROTO);
+	EXPECT_EQ(client_poke(buf, plen, plen - 3, 0), -EPROTO);
+	/* An error text of the largest size, and one over it. */
+	memset(in.peer.error, 'e', RUMORD_CLIENT_ERR_MAX);
+	in.peer.error[RUMORD_CLIENT_ERR_MAX] = '\0';
+	ASSERT_EQ(client_trip(&in, buf, sizeof(buf), &out), 0);
+	EXPECT_EQ(strlen(out.peer.error), RUMORD_CLIENT_ERR_MAX);
+	n = rumord_client_encode(&in, buf, sizeof(buf));
+	EXPECT_EQ(client_poke(buf, (size_t)n, RUMORD_CLIENT_HLEN + 24,
+			      RUMORD_CLIENT_ERR_MAX + 1), -EPROTO);
+	/* What rumord never sends: a positive result, unknown flags. */
+	in.peer.result = 1;
+	EXPECT_EQ(rumord_client_encode(&in, buf, sizeof(buf)), -EINVAL);
+	in.peer.result = 0;
+	in.peer.flags = 0x80;
+	EXPECT_EQ(rumord_client_encode(&in, buf, sizeof(buf)), -EINVAL);
+}
+
+static void test_client_peer_mutations(void)
+{
+	struct rumord_client_msg in = { .op = RUMORD_OP_PEER }, out;
+	struct rumord_client_hdr h;
+	uint8_t buf[512], *m;
+	long n;
+	int i, j, ok = 0;
+
+	in.peer.flags = RUMORD_PF_ALL;
+	in.peer.result = -EPROTO;
+	strcpy(in.peer.error, "bad frame length");
+	n = rumord_client_encode(&in, buf, sizeof(buf));
+	ASSERT_TRUE(n > 0);
+	for (i = 0; i < 100000; i++) {
+		size_t len = (size_t)n - (rnd() % 4 == 0 ? rnd() % (size_t)n : 0);
+
+		m = malloc(len);
+		ASSERT_TRUE(m != NULL);
+		memcpy(m, buf, len);
+		for (j = rnd() % 4; j >= 0; j--)
+			m[rnd() % len] ^= (uint8_t)(1u << (rnd() % 8));
+		if (len >= RUMORD_CLIENT_HLEN && !rumord_client_parse_hdr(m, &h) &&
+		    h.len == len - RUMORD_CLIENT_HLEN &&
+		    !rumord_client_decode(&h, m + RUMORD_CLIENT_HLEN, &out)) {
+			ok++;
+			if (out.op == RUMORD_OP_PEER)
+				EXPECT_TRUE(strlen(out.peer.error) <= RUMORD_CLIENT_ERR_MAX &&
+					    out.peer.result <= 0 &&
+					    !(out.peer.flags & ~RUMORD_PF_ALL));
+		}
+		free(m);
+	}
+	printf("# %d of 100000 mutated PEER frames still decoded\n", ok);
+}
+
 static const struct ktap_case cases[] = {
 	{ "gossip_round_trip", test_gossip_round_trip },
 	{ "gossip_reference", test_gossip_reference },
@@ -250,6 +411,8 @@ static const struct ktap_case cases[] = {
 	{ "gossip_mutations", test_gossip_mutations },
 	{ "client_round_trip", test_client_round_trip },
 	{ "client_mutations", test_client_mutations },
+	{ "client_repair_frames", test_client_repair_frames },
+	{ "client_peer_mutations", test_client_peer_mutations },
 };
 
 KTAP_MAIN(cases)

@@ -39,6 +39,9 @@ static const struct subcommand {
 	{ "kv", cmd_kv,
 	  "kv [socket PATH] { put KEY { VALUE | file FILE } | get KEY | del KEY\n"
 	  "                | list [PREFIX] }   (through rumord)" },
+	{ "repair", cmd_repair,
+	  "repair [socket PATH] { status | now ADDR[:PORT] }\n"
+	  "                (rumord's anti-entropy sessions)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -28,8 +28,9 @@ int cmd_broadcast(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_xdp(int argc, char **argv);
-/* kv.c: rumord's key/value store, not the module. */
+/* kv.c, repair.c: rumord's key/value store and its sessions, not the module. */
 int cmd_kv(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
 
 /* Exit codes. */
 #define RUMORCTL_EXIT_FAIL	1	/* the operation failed */

@@ -5,7 +5,8 @@
  * request in flight: its reply is written out before the next request is
  * read, so a client that does not read its replies only stalls itself.
  * A LIST is streamed in chunks, each from a fresh read of the store that
- * goes on after the last key sent.
+ * goes on after the last key sent. A REPAIR_NOW waits for its session:
+ * the connection is watched only for the client going away meanwhile.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include "client.h"
 #include "log.h"
 #include "rumord.h"
+#include "session.h"
 #include "store.h"
 
 #define CLIENTS_MAX	64
@@ -48,6 +50,7 @@ struct conn {
 	bool closing;		/* write out, then close */
 	bool draining;		/* written out: reading to the client's end */
 	size_t drained;
+	bool waiting;		/* for the session of a REPAIR_NOW */
 
 	/* A LIST being streamed. */
 	bool listing;
@@ -240,6 +243,54 @@ static void do_list(struct conn *c, const struct rumord_client_msg *m)
 	list_more(c);
 }
 
+static int out_peer(void *arg, const struct rumord_client_peer *p)
+{
+	struct rumord_client_msg m = { .op = RUMORD_OP_PEER, .peer = *p };
+
+	return out_msg(arg, &m);
+}
+
+static void do_repair_status(struct conn *c)
+{
+	struct rumord_client_msg m = { .op = RUMORD_OP_REPAIR_INFO };
+	int rc;
+
+	rumord_sessions_info(c->srv->d, &m.repair);
+	rc = out_msg(c, &m);
+	if (!rc)
+		rc = rumord_sessions_foreach(c->srv->d, out_peer, c);
+	out_done(c, rc, NULL, false);
+}
+
+static void conn_want(struct conn *c, uint32_t events);
+
+/* The session of a REPAIR_NOW is over: its figures, then the reply's end. */
+static void repair_now_done(void *arg, int status,
+			    const struct rumord_client_peer *fig)
+{
+	struct conn *c = arg;
+
+	c->waiting = false;
+	if (out_peer(c, fig))
+		c->closing = true;
+	out_done(c, status, NULL, false);
+	/* The loop writes it out, then reads the next request. */
+	conn_want(c, EPOLLOUT);
+}
+
+static void do_repair_now(struct conn *c, const struct rumord_client_msg *m)
+{
+	int rc;
+
+	rc = rumord_session_now(c->srv->d, m->peer.addr, m->peer.port,
+				repair_now_done, c);
+	if (rc) {
+		out_done(c, rc, NULL, false);
+		return;
+	}
+	c->waiting = true;
+}
+
 static void handle(struct conn *c)
 {
 	struct rumord_client_msg m;
@@ -263,6 +314,12 @@ static void handle(struct conn *c)
 	case RUMORD_OP_LIST:
 		do_list(c, &m);
 		break;
+	case RUMORD_OP_REPAIR_STATUS:
+		do_repair_status(c);
+		break;
+	case RUMORD_OP_REPAIR_NOW:
+		do_repair_now(c, &m);
+		break;
 	default:
 		/* Replies are ours to send. */
 		out_done(c, -EPROTO, NULL, false);
@@ -274,6 +331,8 @@ static void handle(struct conn *c)
 
 static void conn_close(struct conn *c)
 {
+	if (c->waiting)
+		rumord_session_unwait(c->srv->d, c);
 	rumord_watch_del(c->srv->d, &c->w);
 	close(c->w.fd);
 	*c->pprev = c->next;
@@ -404,6 +463,12 @@ static void conn_event(struct rumord *d, struct rumord_watch *w, uint32_t events
 		conn_close(c);
 		return;
 	}
+	if (c->waiting) {
+		/* Only a hangup wakes a waiting connection: it gives up. */
+		if (events & (EPOLLHUP | EPOLLRDHUP))
+			conn_close(c);
+		return;
+	}
 	for (;;) {
 		rc = conn_flush(c);
 		if (rc < 0)
@@ -431,6 +496,10 @@ static void conn_event(struct rumord *d, struct rumord_watch *w, uint32_t events
 		}
 		if (rc == 1)
 			handle(c);
+		if (c->waiting) {
+			conn_want(c, EPOLLRDHUP);
+			return;
+		}
 	}
 	conn_close(c);
 }

@@ -24,6 +24,14 @@
  *           u16 0, u32 value_len, u32 0, k, v
  *   DONE    empty, or after PUT and DEL the version written:
  *           u64 hlc, u64 node, u64 counter, u32 rflags, u32 0
+ *   REPAIR_STATUS  empty
+ *   REPAIR_NOW     u8[16] address (IPv6, or IPv4-mapped), u16 port (0: the
+ *                  daemon's --peer-port), u16 0
+ *   REPAIR_INFO    RUMORD_CLIENT_REPAIR_FIELDS, u64 each, in that order
+ *   PEER    u8[16] address, u16 port (0: sessions the peer opened, from
+ *           any port), u8 pflags, u8 method, s32 result (0 or -errno),
+ *           u16 error_len, u16 0, RUMORD_CLIENT_PEER_FIELDS (u64 each),
+ *           error (error_len bytes, no NUL, at most RUMORD_CLIENT_ERR_MAX)
  *
  * A client sends one request and reads its reply before the next: zero or
  * more RECORD frames, then one DONE. GET answers with the record and DONE
@@ -34,6 +42,13 @@
  * DONE -ESTALE with that record's version. A frame that does not parse
  * (bad magic, version, op, flags, lengths) gets DONE -EPROTO and the
  * connection is closed.
+ *
+ * Anti-entropy (docs/rumord.md): REPAIR_STATUS answers with REPAIR_INFO
+ * (the scheduler's settings and counters), a PEER per peer known or heard
+ * from, and DONE 0. REPAIR_NOW runs a session with the given peer at once
+ * and answers when it is over, with the PEER figures of that session and
+ * DONE 0, or DONE -errno (with a PEER frame first if the session began);
+ * a client that closes or shuts down its side meanwhile gives up.
  */
 #ifndef _RUMORD_CLIENT_H
 #define _RUMORD_CLIENT_H
@@ -61,8 +76,12 @@ enum rumord_client_op {
 	RUMORD_OP_GET = 2,
 	RUMORD_OP_DEL = 3,
 	RUMORD_OP_LIST = 4,
+	RUMORD_OP_REPAIR_STATUS = 5,
+	RUMORD_OP_REPAIR_NOW = 6,
 	RUMORD_OP_RECORD = 0x81,
 	RUMORD_OP_DONE = 0x82,
+	RUMORD_OP_PEER = 0x83,
+	RUMORD_OP_REPAIR_INFO = 0x84,
 };
 
 /* Request flags. */
@@ -72,6 +91,82 @@ enum rumord_client_op {
 /* Record flags (rflags). */
 #define RUMORD_RF_TOMBSTONE	0x1
 #define RUMORD_RF_UNCHANGED	0x2	/* DONE of DEL: it was deleted already */
+
+/*
+ * What `rumorctl repair status` shows. The names double as the JSON keys
+ * of rumorctl -j; times "_ms" are durations, "_at" wall-clock Unix
+ * milliseconds (0: never).
+ */
+#define RUMORD_CLIENT_REPAIR_FIELDS(X)					\
+	X(interval_ms)		/* periodic sessions; 0: no automatic ones */ \
+	X(timeout_ms)		/* a session silent this long is closed */ \
+	X(next_round_ms)	/* until the next periodic session */	\
+	X(max_in)		/* sessions peers may open at once */	\
+	X(max_out)		/* sessions of ours at once */		\
+	X(active_in)							\
+	X(active_out)							\
+	X(started)		/* sessions we opened */		\
+	X(accepted)		/* ... peers opened */			\
+	X(ok)								\
+	X(failed)		/* timed out included */		\
+	X(timed_out)							\
+	X(refused)		/* peers turned away: max_in reached */ \
+	X(busy)			/* ours not started: max_out reached */ \
+	X(repairs_pending)	/* RUMORD_REPAIR_BIT()s not yet served */ \
+	X(repairs_taken)	/* times a session was started for them */ \
+	X(known_peers)		/* --peer and the module's active view */ \
+	X(gc_runs)		/* tombstone collections */		\
+	X(gc_collected)		/* tombstones collected */		\
+	X(gc_at)
+
+#define RUMORD_CLIENT_PEER_FIELDS(X)					\
+	X(last_at)		/* when the last session ended */	\
+	X(duration_ms)		/* the last session: */			\
+	X(keys_sent)							\
+	X(keys_received)						\
+	X(keys_applied)		/* received and won here */		\
+	X(bytes_sent)							\
+	X(bytes_received)						\
+	X(round_trips)							\
+	X(sessions)		/* every session with this peer: */	\
+	X(failures)							\
+	X(total_keys_sent)						\
+	X(total_keys_received)						\
+	X(total_bytes_sent)						\
+	X(total_bytes_received)						\
+	X(vector_at)		/* its version vector last learned */
+
+#define RUMORD_CLIENT_ERR_MAX	120	/* PEER: why the last session failed */
+#define RUMORD_CLIENT_PEER_HLEN	28	/* a PEER body before its u64s */
+#define RUMORD_CLIENT_NOW_LEN	20	/* a REPAIR_NOW body */
+
+/* PEER flags (pflags). */
+#define RUMORD_PF_KNOWN		0x01	/* --peer or in the active view */
+#define RUMORD_PF_INCOMING	0x02	/* sessions it opened: port unknown */
+#define RUMORD_PF_INITIATOR	0x04	/* we opened the last session */
+#define RUMORD_PF_WALKED	0x08	/* ... it walked the Merkle tree */
+#define RUMORD_PF_COVERED	0x10	/* ... it ended with the trees equal */
+#define RUMORD_PF_RUNNING	0x20	/* a session of ours is in flight */
+#define RUMORD_PF_VECTOR	0x40	/* its version vector is known */
+#define RUMORD_PF_ALL		0x7f
+
+struct rumord_client_repair {
+#define RUMORD_CLIENT_X(f) uint64_t f;
+	RUMORD_CLIENT_REPAIR_FIELDS(RUMORD_CLIENT_X)
+#undef RUMORD_CLIENT_X
+};
+
+struct rumord_client_peer {
+	uint8_t addr[16];	/* IPv6, or IPv4-mapped */
+	uint16_t port;
+	uint8_t flags;		/* RUMORD_PF_* */
+	uint8_t method;		/* enum rumord_sync_method of the last session */
+	int32_t result;		/* the last session: 0 or -errno */
+#define RUMORD_CLIENT_X(f) uint64_t f;
+	RUMORD_CLIENT_PEER_FIELDS(RUMORD_CLIENT_X)
+#undef RUMORD_CLIENT_X
+	char error[RUMORD_CLIENT_ERR_MAX + 1];	/* NUL-terminated; "" */
+};
 
 struct rumord_client_hdr {
 	uint32_t len;
@@ -93,6 +188,8 @@ struct rumord_client_msg {
 	bool has_version;		/* RECORD; DONE of PUT and DEL */
 	struct rumord_version version;
 	bool unchanged;			/* DONE of DEL */
+	struct rumord_client_peer peer;	/* PEER; REPAIR_NOW: addr, port */
+	struct rumord_client_repair repair;	/* REPAIR_INFO */
 };
 
 /* The whole frame's length for @m. */

@@ -62,11 +62,25 @@ static bool op_known(uint8_t op)
 	case RUMORD_OP_GET:
 	case RUMORD_OP_DEL:
 	case RUMORD_OP_LIST:
+	case RUMORD_OP_REPAIR_STATUS:
+	case RUMORD_OP_REPAIR_NOW:
 	case RUMORD_OP_RECORD:
 	case RUMORD_OP_DONE:
+	case RUMORD_OP_PEER:
+	case RUMORD_OP_REPAIR_INFO:
 		return true;
 	}
 	return false;
+}
+
+#define COUNT_FIELD(f)	+ 1
+#define REPAIR_INFO_LEN	(8 * (0 RUMORD_CLIENT_REPAIR_FIELDS(COUNT_FIELD)))
+#define PEER_FIXED_LEN	(RUMORD_CLIENT_PEER_HLEN + \
+			 8 * (0 RUMORD_CLIENT_PEER_FIELDS(COUNT_FIELD)))
+
+static size_t peer_error_len(const struct rumord_client_peer *p)
+{
+	return strnlen(p->error, RUMORD_CLIENT_ERR_MAX);
 }
 
 static size_t body_size(const struct rumord_client_msg *m)
@@ -83,6 +97,12 @@ static size_t body_size(const struct rumord_client_msg *m)
 		return RUMORD_CLIENT_REC_HLEN + m->key_len + m->value_len;
 	case RUMORD_OP_DONE:
 		return m->has_version ? 32 : 0;
+	case RUMORD_OP_REPAIR_NOW:
+		return RUMORD_CLIENT_NOW_LEN;
+	case RUMORD_OP_PEER:
+		return PEER_FIXED_LEN + peer_error_len(&m->peer);
+	case RUMORD_OP_REPAIR_INFO:
+		return REPAIR_INFO_LEN;
 	}
 	return 0;
 }
@@ -106,15 +126,51 @@ static void put_version(uint8_t *p, const struct rumord_client_msg *m)
 	put_le32(p + 24, rflags(m));
 }
 
+/* The ops whose body has a key (or, for LIST, a prefix) and a value. */
+static bool has_key(uint8_t op)
+{
+	return op == RUMORD_OP_PUT || op == RUMORD_OP_GET ||
+	       op == RUMORD_OP_DEL || op == RUMORD_OP_LIST ||
+	       op == RUMORD_OP_RECORD;
+}
+
 static int check_lengths(const struct rumord_client_msg *m)
 {
-	bool keyed = m->op != RUMORD_OP_LIST && m->op != RUMORD_OP_DONE;
+	bool keyed = has_key(m->op) && m->op != RUMORD_OP_LIST;
 
-	if (!op_known(m->op) || m->key_len > RUMORD_MAX_KEY ||
+	if (!has_key(m->op))
+		return op_known(m->op) && !m->key_len && !m->value_len &&
+		       !(m->peer.flags & ~RUMORD_PF_ALL) && m->peer.result <= 0 &&
+		       m->peer.result >= -4095 ? 0 : -EINVAL;
+	if (m->key_len > RUMORD_MAX_KEY ||
 	    (keyed && !m->key_len) || m->value_len > RUMORD_MAX_VALUE ||
 	    (m->key_len && !m->key) || (m->value_len && !m->value))
 		return -EINVAL;
 	return 0;
+}
+
+static void put_peer(uint8_t *b, const struct rumord_client_peer *p)
+{
+	size_t elen = peer_error_len(p);
+
+	memcpy(b, p->addr, 16);
+	put_le16(b + 16, p->port);
+	b[18] = p->flags;
+	b[19] = p->method;
+	put_le32(b + 20, (uint32_t)p->result);
+	put_le16(b + 24, (uint16_t)elen);
+	b += RUMORD_CLIENT_PEER_HLEN;
+#define PUT_FIELD(f)	put_le64(b, p->f); b += 8;
+	RUMORD_CLIENT_PEER_FIELDS(PUT_FIELD)
+#undef PUT_FIELD
+	memcpy(b, p->error, elen);
+}
+
+static void put_repair(uint8_t *b, const struct rumord_client_repair *r)
+{
+#define PUT_FIELD(f)	put_le64(b, r->f); b += 8;
+	RUMORD_CLIENT_REPAIR_FIELDS(PUT_FIELD)
+#undef PUT_FIELD
 }
 
 long rumord_client_encode(const struct rumord_client_msg *m, void *buf,
@@ -161,6 +217,18 @@ long rumord_client_encode(const struct rumord_client_msg *m, void *buf,
 		if (m->has_version)
 			put_version(b, m);
 		return (long)(RUMORD_CLIENT_HLEN + len);
+	case RUMORD_OP_REPAIR_STATUS:
+		return RUMORD_CLIENT_HLEN;
+	case RUMORD_OP_REPAIR_NOW:
+		memcpy(b, m->peer.addr, 16);
+		put_le16(b + 16, m->peer.port);
+		return (long)(RUMORD_CLIENT_HLEN + len);
+	case RUMORD_OP_PEER:
+		put_peer(b, &m->peer);
+		return (long)(RUMORD_CLIENT_HLEN + len);
+	case RUMORD_OP_REPAIR_INFO:
+		put_repair(b, &m->repair);
+		return (long)(RUMORD_CLIENT_HLEN + len);
 	}
 	if (k)
 		memcpy(b, m->key, k);
@@ -180,6 +248,10 @@ int rumord_client_parse_hdr(const void *buf, struct rumord_client_hdr *h)
 	if (get_le16(p + 4) != RUMORD_CLIENT_MAGIC ||
 	    p[6] != RUMORD_CLIENT_VERSION || !op_known(h->op) ||
 	    h->len > RUMORD_CLIENT_MAX_BODY || (h->flags & ~RUMORD_CF_ALL))
+		return -EPROTO;
+	/* The repair requests have no flags. */
+	if (h->flags && (h->op == RUMORD_OP_REPAIR_STATUS ||
+			 h->op == RUMORD_OP_REPAIR_NOW))
 		return -EPROTO;
 	return 0;
 }
@@ -207,6 +279,41 @@ static int take(struct rumord_client_msg *m, const uint8_t *b, uint32_t len,
 	m->value = v ? b + fixed + k : NULL;
 	m->value_len = v;
 	return 0;
+}
+
+/* A PEER body: every field in range, the error text without a NUL. */
+static int get_peer(const uint8_t *b, uint32_t len, struct rumord_client_peer *p)
+{
+	size_t elen;
+
+	if (len < PEER_FIXED_LEN)
+		return -EPROTO;
+	memcpy(p->addr, b, 16);
+	p->port = get_le16(b + 16);
+	p->flags = b[18];
+	p->method = b[19];
+	p->result = (int32_t)get_le32(b + 20);
+	elen = get_le16(b + 24);
+	if (get_le16(b + 26) || (p->flags & ~RUMORD_PF_ALL) ||
+	    p->result > 0 || p->result < -4095 || elen > RUMORD_CLIENT_ERR_MAX ||
+	    len != PEER_FIXED_LEN + elen)
+		return -EPROTO;
+	b += RUMORD_CLIENT_PEER_HLEN;
+#define GET_FIELD(f)	p->f = get_le64(b); b += 8;
+	RUMORD_CLIENT_PEER_FIELDS(GET_FIELD)
+#undef GET_FIELD
+	if (memchr(b, '\0', elen))
+		return -EPROTO;
+	memcpy(p->error, b, elen);
+	p->error[elen] = '\0';
+	return 0;
+}
+
+static void get_repair(const uint8_t *b, struct rumord_client_repair *r)
+{
+#define GET_FIELD(f)	r->f = get_le64(b); b += 8;
+	RUMORD_CLIENT_REPAIR_FIELDS(GET_FIELD)
+#undef GET_FIELD
 }
 
 int rumord_client_decode(const struct rumord_client_hdr *h, const void *body,
@@ -260,6 +367,21 @@ int rumord_client_decode(const struct rumord_client_hdr *h, const void *body,
 			get_version(b, m);
 		else if (h->len)
 			return -EPROTO;
+		return 0;
+	case RUMORD_OP_REPAIR_STATUS:
+		return h->len ? -EPROTO : 0;
+	case RUMORD_OP_REPAIR_NOW:
+		if (h->len != RUMORD_CLIENT_NOW_LEN || get_le16(b + 18))
+			return -EPROTO;
+		memcpy(m->peer.addr, b, 16);
+		m->peer.port = get_le16(b + 16);
+		return 0;
+	case RUMORD_OP_PEER:
+		return get_peer(b, h->len, &m->peer);
+	case RUMORD_OP_REPAIR_INFO:
+		if (h->len != REPAIR_INFO_LEN)
+			return -EPROTO;
+		get_repair(b, &m->repair);
 		return 0;
 	default:
 		return -EPROTO;

@@ -123,14 +123,22 @@ static struct nlmsghdr *request(struct rumord_genl *g, uint16_t type,
 	return nlh;
 }
 
+/*
+ * Send @nlh and run the answer through @cb until the ack, the end of the
+ * dump or an error. An answer to an earlier request (one that timed out,
+ * or the rest of a dump given up as interrupted) may still be queued:
+ * it is skipped by its sequence number, or every later request would read
+ * its predecessor's answer and fail.
+ */
 static int talk(struct rumord_genl *g, struct nlmsghdr *nlh, mnl_cb_t cb,
 		void *data)
 {
 	struct talk t = { .g = g, .cb = cb, .data = data };
 	unsigned int portid = mnl_socket_get_portid(g->req);
 	uint32_t seq = ++g->seq;
+	struct nlmsghdr *msg;
 	ssize_t n;
-	int rc;
+	int rc, left;
 
 	g->errmsg[0] = '\0';
 	nlh->nlmsg_seq = seq;
@@ -140,13 +148,22 @@ static int talk(struct rumord_genl *g, struct nlmsghdr *nlh, mnl_cb_t cb,
 		n = mnl_socket_recvfrom(g->req, g->reqbuf, sizeof(g->reqbuf));
 		if (n < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		errno = 0;
-		rc = mnl_cb_run2(g->reqbuf, n, seq, portid, talk_data_cb, &t,
-				 talk_ctl_cbs, NLMSG_MIN_TYPE);
-		if (rc == MNL_CB_ERROR)
-			return errno ? -errno : -EIO;
-		if (rc == MNL_CB_STOP)
-			return 0;
+		left = (int)n;
+		for (msg = (struct nlmsghdr *)g->reqbuf; mnl_nlmsg_ok(msg, left);
+		     msg = mnl_nlmsg_next(msg, &left)) {
+			if (msg->nlmsg_seq != seq) {
+				g->stats.stale_replies++;
+				continue;
+			}
+			errno = 0;
+			rc = mnl_cb_run2(msg, msg->nlmsg_len, seq, portid,
+					 talk_data_cb, &t, talk_ctl_cbs,
+					 NLMSG_MIN_TYPE);
+			if (rc == MNL_CB_ERROR)
+				return errno ? -errno : -EIO;
+			if (rc == MNL_CB_STOP)
+				return 0;
+		}
 	}
 }
 
@@ -293,7 +310,7 @@ static int instance_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int rumord_genl_refresh(struct rumord_genl *g)
+static int read_instance(struct rumord_genl *g)
 {
 	g->state = RUMOR_STATE_DOWN;
 	return talk(g, request(g, g->family, RUMOR_CMD_GET, RUMOR_GENL_VERSION,
@@ -359,6 +376,38 @@ static int read_members(struct rumord_genl *g)
 	return rc;
 }
 
+/*
+ * The instance as it is now, and the active view if it changed under us.
+ * An instance taken down and up again (rumorctl down; rumorctl up) has a
+ * new id, perhaps another max-payload, and none of the old one's
+ * neighbours, which left without a NEIGHBOR_DOWN: the module sends none
+ * when an instance goes. So a new id means the view is read again, and an
+ * instance that is down has no view at all.
+ */
+static int resync(struct rumord_genl *g, bool members)
+{
+	uint64_t id = g->node_id;
+	int rc;
+
+	rc = read_instance(g);
+	if (rc)
+		return rc;
+	if (g->state != RUMOR_STATE_UP) {
+		g->nnb = 0;
+		return 0;
+	}
+	if (g->node_id != id) {
+		g->stats.restarts++;
+		members = true;
+	}
+	return members ? read_members(g) : 0;
+}
+
+int rumord_genl_refresh(struct rumord_genl *g)
+{
+	return resync(g, false);
+}
+
 /* ---- notifications ---- */
 
 static void on_neighbor(struct rumord_genl *g, const struct nlmsghdr *nlh,
@@ -377,6 +426,12 @@ static void on_neighbor(struct rumord_genl *g, const struct nlmsghdr *nlh,
 		g->stats.neighbor_up++;
 	else
 		g->stats.neighbor_down++;
+	/*
+	 * Events come from the instance that is up now: if that is not the
+	 * one we know (restarted, and joining again), the view is read anew
+	 * before this event and those queued behind it apply on top.
+	 */
+	resync(g, false);
 	neighbor_set(g, &n, up);
 	if (g->ops->neighbor)
 		g->ops->neighbor(g->arg, &n, up);
@@ -444,7 +499,7 @@ int rumord_genl_read(struct rumord_genl *g)
 		if (n < 0 && errno == ENOBUFS) {
 			/* Notifications were dropped: deliveries and events. */
 			g->stats.lost++;
-			read_members(g);
+			resync(g, true);
 			if (g->ops->lost)
 				g->ops->lost(g->arg);
 			continue;
@@ -470,10 +525,23 @@ int rumord_genl_read(struct rumord_genl *g)
 
 /* ---- broadcast ---- */
 
+/* The reply names the instance that took the payload: its id. */
+static int broadcast_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[RUMOR_A_MAX + 1] = { 0 };
+	uint64_t *origin = data;
+
+	if (!parse(nlh, tb, RUMOR_A_MAX) &&
+	    attr_is(tb[RUMOR_A_ORIGIN], sizeof(uint64_t)))
+		*origin = mnl_attr_get_u64(tb[RUMOR_A_ORIGIN]);
+	return MNL_CB_OK;
+}
+
 int rumord_genl_broadcast(struct rumord_genl *g, const void *payload,
 			  size_t len)
 {
 	struct nlmsghdr *nlh;
+	uint64_t origin = 0;
 	int rc;
 
 	nlh = request(g, g->family, RUMOR_CMD_BROADCAST, RUMOR_GENL_VERSION,
@@ -481,11 +549,19 @@ int rumord_genl_broadcast(struct rumord_genl *g, const void *payload,
 	if (!mnl_attr_put_check(nlh, sizeof(g->reqbuf), RUMOR_A_PAYLOAD, len,
 				payload))
 		return -EMSGSIZE;
-	rc = talk(g, nlh, NULL, NULL);
+	rc = talk(g, nlh, broadcast_cb, &origin);
 	if (rc)
 		g->stats.broadcast_errors++;
 	else
 		g->stats.broadcasts++;
+	if (rc == -ENETDOWN) {
+		/* The instance is gone, and its active view with it. */
+		g->state = RUMOR_STATE_DOWN;
+		g->nnb = 0;
+	} else if (!rc && origin && origin != g->node_id) {
+		/* Another instance than we knew took it: it was restarted. */
+		resync(g, true);
+	}
 	return rc;
 }
 
@@ -572,7 +648,7 @@ int rumord_genl_open(struct rumord_genl **out, const struct rumord_genl_ops *ops
 	}
 	rc = open_mc(g);
 	if (!rc)
-		rc = rumord_genl_refresh(g);
+		rc = read_instance(g);
 	if (rc == -EPERM) {
 		fail(why, why_len, rc, "%s",
 		     "permission denied: rumord needs CAP_NET_ADMIN in this network namespace");

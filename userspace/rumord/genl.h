@@ -34,6 +34,8 @@ struct rumord_genl_stats {
 	uint64_t broadcasts;
 	uint64_t broadcast_errors;
 	uint64_t neighbor_up, neighbor_down;
+	uint64_t stale_replies;	/* answers to earlier requests, skipped */
+	uint64_t restarts;	/* the instance found restarted: view read again */
 };
 
 struct rumord_genl_ops {
@@ -63,7 +65,12 @@ int rumord_genl_read(struct rumord_genl *g);
 /* Broadcast @payload; 0 or -errno (-EMSGSIZE: over max-payload). */
 int rumord_genl_broadcast(struct rumord_genl *g, const void *payload,
 			  size_t len);
-/* The instance's max-payload as last read; rumord_genl_refresh re-reads. */
+/*
+ * The instance's max-payload as last read. rumord_genl_refresh reads the
+ * instance again, and the active view too if it was restarted since (a
+ * new id); a broadcast or a neighbour event from a restarted instance, or
+ * ENOBUFS, does the same by itself.
+ */
 uint32_t rumord_genl_max_payload(const struct rumord_genl *g);
 uint64_t rumord_genl_node_id(const struct rumord_genl *g);
 int rumord_genl_refresh(struct rumord_genl *g);

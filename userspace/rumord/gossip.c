@@ -75,10 +75,13 @@ long rumord_gossip_encode(const struct rumord_record *rec, bool ref,
 	uint8_t *p = buf;
 	size_t len;
 
+	/* What decode would refuse is not sent: every receiver would count it bad. */
 	if (!rec->key_len || rec->key_len > RUMORD_MAX_KEY ||
 	    rec->value_len > RUMORD_MAX_VALUE ||
 	    (rec->version.tombstone && (rec->value_len || ref)) ||
-	    !rec->version.dot.node || !rec->version.dot.counter)
+	    (ref && !rec->value_len) || !rec->version.dot.node ||
+	    !rec->version.dot.counter ||
+	    rec->version.dot.counter > RUMORD_MAX_COUNTER)
 		return -EINVAL;
 	len = rumord_gossip_size(rec, ref);
 	if (len > size)
@@ -132,7 +135,13 @@ int rumord_gossip_decode(const void *buf, size_t len, struct rumord_gossip *out)
 	out->rec.version.hlc = get_le64(p + OFF_HLC);
 	out->rec.version.dot.node = get_le64(p + OFF_NODE);
 	out->rec.version.dot.counter = get_le64(p + OFF_COUNTER);
-	if (!out->rec.version.dot.node || !out->rec.version.dot.counter)
+	/*
+	 * No node counts beyond 2^62 (version.h): such a dot is corrupt or
+	 * hostile. The store would refuse it as well, but as a failure to
+	 * apply (an error logged, "failed"), not as the bad payload it is.
+	 */
+	if (!out->rec.version.dot.node || !out->rec.version.dot.counter ||
+	    out->rec.version.dot.counter > RUMORD_MAX_COUNTER)
 		return -EINVAL;
 	if (out->rec.version.tombstone && (out->ref || value_len))
 		return -EINVAL;

@@ -4,7 +4,8 @@
  * namespace). It keeps the store (store.c), serves local clients on a
  * UNIX socket (client.c), broadcasts every local write through this
  * namespace's rumor.ko instance and applies what the instance delivers
- * (genl.c), and listens on TCP for the anti-entropy sessions of its peers.
+ * (genl.c), and runs anti-entropy sessions with its peers over TCP
+ * (session.c): theirs on the listen address, its own on a schedule.
  * One thread, one epoll loop; SIGTERM and SIGINT end it cleanly.
  *
  * Startup either succeeds whole or ends with one line saying what is
@@ -36,6 +37,7 @@
 #include "gossip.h"
 #include "log.h"
 #include "rumord.h"
+#include "session.h"
 #include "store.h"
 
 /* Broadcast payloads: the module takes at most 64 KiB. */
@@ -50,6 +52,10 @@ struct options {
 	bool verbose;
 	int log;		/* -1: stderr, or syslog when a daemon */
 	size_t map_size;
+	const char *peers[RUMORD_PEERS_MAX];	/* --peer, parsed once all are in */
+	size_t npeers;
+	struct sockaddr_in6 peer_addrs[RUMORD_PEERS_MAX];
+	struct rumord_session_opts sessions;
 };
 
 static uint8_t bcast_buf[BCAST_MAX];
@@ -86,18 +92,48 @@ static void usage(FILE *out)
 		"  --daemon            detach once started (then logs go to syslog)\n"
 		"  --log stderr|syslog where log lines go\n"
 		"  --map-size MIB      the store's largest size (default %llu MiB)\n"
+		"  --peer ADDR[:PORT]  a peer's rumord, for anti-entropy sessions\n"
+		"                      (repeatable; with the module, the active view too)\n"
+		"  --peer-port PORT    where peers' rumords listen (default %d)\n"
+		"  --repair-interval SECONDS\n"
+		"                      a session with a random peer this often (default\n"
+		"                      %d; 0: no automatic sessions at all)\n"
+		"  --session-timeout SECONDS\n"
+		"                      close a session silent this long (default %d)\n"
+		"  --max-sessions N    sessions peers may open at once (default %d)\n"
 		"  -v, --verbose       debug lines too\n"
 		"  -V, --version\n"
 		"\n"
 		"NETNS is this network namespace's name in /run/netns, or \"default\".\n",
 		RUMORD_STATE_DIR, RUMORD_DEFAULT_PORT, RUMORD_RUN_DIR,
-		(unsigned long long)(RUMORD_STORE_MAP_SIZE >> 20));
+		(unsigned long long)(RUMORD_STORE_MAP_SIZE >> 20),
+		RUMORD_DEFAULT_PORT, RUMORD_REPAIR_INTERVAL_MS / 1000,
+		RUMORD_SESSION_TIMEOUT_MS / 1000, RUMORD_SESSIONS_IN_MAX);
 }
+
+/* SECONDS, fractions allowed, into milliseconds: 0, or -1 if bad. */
+static int parse_seconds(const char *s, bool zero_ok, uint64_t *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= 0) || v > 86400 ||
+	    (!zero_ok && v < 0.001))
+		return -1;
+	*ms = (uint64_t)(v * 1000 + 0.5);
+	return 0;
+}
+
+static int parse_listen(const char *s, unsigned long port_default,
+			struct sockaddr_in6 *sa);
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_STATE = 256, O_LISTEN, O_SOCKET, O_NO_MODULE, O_FOREGROUND,
-	       O_DAEMON, O_LOG, O_MAP_SIZE };
+	       O_DAEMON, O_LOG, O_MAP_SIZE, O_PEER, O_PEER_PORT,
+	       O_REPAIR_INTERVAL, O_SESSION_TIMEOUT, O_MAX_SESSIONS };
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, O_STATE },
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -107,16 +143,25 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "daemon", no_argument, NULL, O_DAEMON },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "map-size", required_argument, NULL, O_MAP_SIZE },
+		{ "peer", required_argument, NULL, O_PEER },
+		{ "peer-port", required_argument, NULL, O_PEER_PORT },
+		{ "repair-interval", required_argument, NULL, O_REPAIR_INTERVAL },
+		{ "session-timeout", required_argument, NULL, O_SESSION_TIMEOUT },
+		{ "max-sessions", required_argument, NULL, O_MAX_SESSIONS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	unsigned long long mib;
+	unsigned long long mib, num;
 	char *end;
 	int opt;
 
 	o->log = -1;
+	o->sessions.interval_ms = RUMORD_REPAIR_INTERVAL_MS;
+	o->sessions.timeout_ms = RUMORD_SESSION_TIMEOUT_MS;
+	o->sessions.max_in = RUMORD_SESSIONS_IN_MAX;
+	o->sessions.peer_port = RUMORD_DEFAULT_PORT;
 	while ((opt = getopt_long(argc, argv, "vVh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case O_STATE:
@@ -154,6 +199,37 @@ static int parse_options(int argc, char **argv, struct options *o)
 					   optarg) + 1;
 			o->map_size = (size_t)mib << 20;
 			break;
+		case O_PEER:
+			if (o->npeers == RUMORD_PEERS_MAX)
+				return die("--peer: at most %d peers",
+					   RUMORD_PEERS_MAX) + 1;
+			o->peers[o->npeers++] = optarg;
+			break;
+		case O_PEER_PORT:
+			errno = 0;
+			num = strtoull(optarg, &end, 10);
+			if (errno || *end || !num || num > 65535)
+				return die("--peer-port: bad port '%s'", optarg) + 1;
+			o->sessions.peer_port = (uint16_t)num;
+			break;
+		case O_REPAIR_INTERVAL:
+			if (parse_seconds(optarg, true, &o->sessions.interval_ms))
+				return die("--repair-interval: bad number of seconds '%s'",
+					   optarg) + 1;
+			break;
+		case O_SESSION_TIMEOUT:
+			if (parse_seconds(optarg, false, &o->sessions.timeout_ms))
+				return die("--session-timeout: bad number of seconds '%s'",
+					   optarg) + 1;
+			break;
+		case O_MAX_SESSIONS:
+			errno = 0;
+			num = strtoull(optarg, &end, 10);
+			if (errno || *end || !num || num > 1024)
+				return die("--max-sessions: expected 1 to 1024, not '%s'",
+					   optarg) + 1;
+			o->sessions.max_in = (unsigned int)num;
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -170,16 +246,31 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (optind < argc)
 		return die("unexpected argument '%s'; see rumord --help",
 			   argv[optind]) + 1;
+	/* Now that --peer-port is known, whatever its place. */
+	for (size_t i = 0; i < o->npeers; i++) {
+		struct sockaddr_in6 *sa = &o->peer_addrs[i];
+
+		if (parse_listen(o->peers[i], o->sessions.peer_port, sa) ||
+		    IN6_IS_ADDR_UNSPECIFIED(&sa->sin6_addr))
+			return die("--peer: bad address '%s' (ADDR[:PORT] or [ADDR6][:PORT])",
+				   o->peers[i]) + 1;
+	}
+	o->sessions.peers = o->peer_addrs;
+	o->sessions.npeers = o->npeers;
 	return 0;
 }
 
-/* ADDR:PORT, [ADDR6]:PORT, ADDR, [ADDR6] or :PORT; no ADDR: every address. */
-static int parse_listen(const char *s, struct sockaddr_in6 *sa)
+/*
+ * ADDR:PORT, [ADDR6]:PORT, ADDR, [ADDR6] or :PORT; no ADDR: every address,
+ * no PORT: @port_default.
+ */
+static int parse_listen(const char *s, unsigned long port_default,
+			struct sockaddr_in6 *sa)
 {
 	char host[INET6_ADDRSTRLEN + 1] = "";
 	const char *port = NULL, *colon;
 	struct in_addr v4;
-	unsigned long p = RUMORD_DEFAULT_PORT;
+	unsigned long p = port_default;
 	size_t len;
 	char *end;
 
@@ -276,6 +367,7 @@ static void log_stats(struct rumord *d)
 		    (unsigned long long)s->deliver_failed,
 		    (unsigned long long)s->refs, (unsigned long long)lost,
 		    d->repair.pending);
+	rumord_sessions_log_stats(d);
 }
 
 static void signal_event(struct rumord *d, struct rumord_watch *w,
@@ -306,7 +398,6 @@ static void tcp_event(struct rumord *d, struct rumord_watch *w, uint32_t events)
 		if (d->session_accept && !d->session_accept(d, fd))
 			continue;
 		d->stats.sessions_refused++;
-		rumord_debug("peer session refused: sessions are not built yet");
 		close(fd);
 	}
 }
@@ -343,6 +434,16 @@ static void on_deliver(void *arg, uint64_t origin, uint64_t seq,
 				    (unsigned long long)held);
 		rumord_repair_request(&d->repair, RUMORD_REPAIR_UNREADABLE,
 				      from, from_len);
+		return;
+	}
+	/*
+	 * A broadcast never comes back to its sender, so a delivery carrying
+	 * our own node id is forged or replayed; applying it could move our
+	 * counter to where no write can be made. A restored backup catches up
+	 * through sessions instead.
+	 */
+	if (g.rec.version.dot.node == rumord_store_node_id(d->store)) {
+		d->stats.deliver_bad++;
 		return;
 	}
 	if (g.ref) {
@@ -564,7 +665,7 @@ static int listen_tcp(struct rumord *d, const char *spec, struct rumord_watch *w
 	char name[80];
 	int fd, one = 1, zero = 0;
 
-	if (parse_listen(spec, &sa))
+	if (parse_listen(spec, RUMORD_DEFAULT_PORT, &sa))
 		return die("--listen: bad address '%s' (ADDR:PORT or [ADDR6]:PORT)",
 			   spec);
 	format_sa6(&sa, name, sizeof(name));
@@ -749,6 +850,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	rc = rumord_sessions_open(&d, &o.sessions);
+	if (rc) {
+		die("cannot start the session scheduler: %s", strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+
 	rumord_info("node %016llx: state %s, socket %s, %s",
 		    (unsigned long long)d.node_id, o.state_dir, o.socket_path,
 		    d.genl ? "rumor.ko instance up" : "no module (standalone)");
@@ -762,6 +870,7 @@ int main(int argc, char **argv)
 
 out:
 	rumord_clients_close(d.clients);
+	rumord_sessions_close(&d);
 	if (tcp_w.fd >= 0)
 		close(tcp_w.fd);
 	rumord_genl_close(d.genl);

@@ -2,7 +2,7 @@
 /*
  * rumord, one per network namespace: the daemon's state and what its
  * parts (main.c: the event loop and the module's side; client.c: the local
- * socket) share.
+ * socket; session.c: the peer sessions and their scheduler) share.
  */
 #ifndef _RUMORD_RUMORD_H
 #define _RUMORD_RUMORD_H
@@ -17,6 +17,7 @@ struct rumord;
 struct rumord_store;
 struct rumord_genl;
 struct rumord_clients;
+struct rumord_sessions;
 
 /* Something the event loop watches: @fn runs with the epoll events. */
 struct rumord_watch {
@@ -39,7 +40,7 @@ struct rumord_stats {
 	uint64_t broadcasts;		/* local writes broadcast inline */
 	uint64_t broadcasts_ref;	/* ... by reference */
 	uint64_t broadcast_failed;	/* ... not broadcast at all */
-	uint64_t sessions_refused;	/* TCP peers turned away: no sessions yet */
+	uint64_t sessions_refused;	/* TCP peers turned away: too many */
 };
 
 struct rumord {
@@ -49,11 +50,12 @@ struct rumord {
 	struct rumord_store *store;
 	struct rumord_genl *genl;	/* NULL with --no-module */
 	struct rumord_clients *clients;
+	struct rumord_sessions *sessions;	/* session.c */
 	struct rumord_repair repair;
 	struct rumord_stats stats;
 	/*
-	 * Anti-entropy sessions (sync.c, to come): a connection accepted on
-	 * the TCP listen address is handed over here; NULL closes it.
+	 * Anti-entropy sessions (session.c): a connection accepted on the TCP
+	 * listen address is handed over here; non-zero (or NULL) closes it.
 	 */
 	int (*session_accept)(struct rumord *d, int fd);
 };

@@ -9,7 +9,7 @@
 # the second expansion of the prerequisites, once every makefile is read.
 
 RUMORD		:= $(BUILD)/rumord
-RUMORD_SRCS	:= $(addprefix userspace/rumord/,main.c client.c client_proto.c \
+RUMORD_SRCS	:= $(addprefix userspace/rumord/,main.c client.c client_proto.c session.c \
 			genl.c gossip.c log.c repair.c store.c)
 RUMORD_OBJS	:= $(RUMORD_SRCS:%.c=$(BUILD)/%.o)
 RUMORD_LIBS	:= $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) \

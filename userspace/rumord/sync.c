@@ -1603,6 +1603,16 @@ const struct rumord_sync_stats *rumord_sync_stats(const struct rumord_sync *s)
 	return &s->st;
 }
 
+const struct rumord_bvv *rumord_sync_peer_bvv(const struct rumord_sync *s)
+{
+	return s->have_peer_bvv ? &s->peer_bvv : NULL;
+}
+
+enum rumord_sync_method rumord_sync_method(const struct rumord_sync *s)
+{
+	return s->method;
+}
+
 struct rumord_sync *rumord_sync_new(const struct rumord_replica *rep,
 				    bool initiator,
 				    enum rumord_sync_method method)

@@ -96,6 +96,15 @@ int rumord_sync_status(const struct rumord_sync *s);
 /* Why the session failed, for the log ("" if it did not). */
 const char *rumord_sync_error(const struct rumord_sync *s);
 const struct rumord_sync_stats *rumord_sync_stats(const struct rumord_sync *s);
+/*
+ * The version vector the peer's HELLO carried (methods auto and bvv), NULL
+ * if none came. Every dot in it was at the peer (or lost there to a newer
+ * write) when the session began: what tombstone collection needs to know
+ * of a peer. Valid until rumord_sync_free().
+ */
+const struct rumord_bvv *rumord_sync_peer_bvv(const struct rumord_sync *s);
+/* The method in use: the initiator's (a responder learns it from HELLO). */
+enum rumord_sync_method rumord_sync_method(const struct rumord_sync *s);
 
 /* Round trips: flights both ways, two to a round trip. */
 static inline uint64_t rumord_sync_round_trips(const struct rumord_sync_stats *st)
