@@ -12,48 +12,7 @@
 #include <sys/stat.h>
 
 #include "client.h"
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static uint16_t get_le16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le16toh(v);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le32toh(v);
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le64toh(v);
-}
+#include "le.h"
 
 static bool op_known(uint8_t op)
 {
@@ -120,10 +79,10 @@ static uint32_t rflags(const struct rumord_client_msg *m)
 
 static void put_version(uint8_t *p, const struct rumord_client_msg *m)
 {
-	put_le64(p, m->version.hlc);
-	put_le64(p + 8, m->version.dot.node);
-	put_le64(p + 16, m->version.dot.counter);
-	put_le32(p + 24, rflags(m));
+	rumord_put_le64(p, m->version.hlc);
+	rumord_put_le64(p + 8, m->version.dot.node);
+	rumord_put_le64(p + 16, m->version.dot.counter);
+	rumord_put_le32(p + 24, rflags(m));
 }
 
 /* The ops whose body has a key (or, for LIST, a prefix) and a value. */
@@ -154,13 +113,13 @@ static void put_peer(uint8_t *b, const struct rumord_client_peer *p)
 	size_t elen = peer_error_len(p);
 
 	memcpy(b, p->addr, 16);
-	put_le16(b + 16, p->port);
+	rumord_put_le16(b + 16, p->port);
 	b[18] = p->flags;
 	b[19] = p->method;
-	put_le32(b + 20, (uint32_t)p->result);
-	put_le16(b + 24, (uint16_t)elen);
+	rumord_put_le32(b + 20, (uint32_t)p->result);
+	rumord_put_le16(b + 24, (uint16_t)elen);
 	b += RUMORD_CLIENT_PEER_HLEN;
-#define PUT_FIELD(f)	put_le64(b, p->f); b += 8;
+#define PUT_FIELD(f)	rumord_put_le64(b, p->f); b += 8;
 	RUMORD_CLIENT_PEER_FIELDS(PUT_FIELD)
 #undef PUT_FIELD
 	memcpy(b, p->error, elen);
@@ -168,7 +127,7 @@ static void put_peer(uint8_t *b, const struct rumord_client_peer *p)
 
 static void put_repair(uint8_t *b, const struct rumord_client_repair *r)
 {
-#define PUT_FIELD(f)	put_le64(b, r->f); b += 8;
+#define PUT_FIELD(f)	rumord_put_le64(b, r->f); b += 8;
 	RUMORD_CLIENT_REPAIR_FIELDS(PUT_FIELD)
 #undef PUT_FIELD
 }
@@ -185,32 +144,32 @@ long rumord_client_encode(const struct rumord_client_msg *m, void *buf,
 	if (RUMORD_CLIENT_HLEN + len > size)
 		return -EMSGSIZE;
 	memset(p, 0, RUMORD_CLIENT_HLEN + len - k - v);
-	put_le32(p, (uint32_t)len);
-	put_le16(p + 4, RUMORD_CLIENT_MAGIC);
+	rumord_put_le32(p, (uint32_t)len);
+	rumord_put_le16(p + 4, RUMORD_CLIENT_MAGIC);
 	p[6] = RUMORD_CLIENT_VERSION;
 	p[7] = m->op;
-	put_le32(p + 8, (uint32_t)m->status);
-	put_le32(p + 12, m->flags);
+	rumord_put_le32(p + 8, (uint32_t)m->status);
+	rumord_put_le32(p + 12, m->flags);
 	switch (m->op) {
 	case RUMORD_OP_PUT:
-		put_le16(b, (uint16_t)k);
-		put_le32(b + 4, (uint32_t)v);
+		rumord_put_le16(b, (uint16_t)k);
+		rumord_put_le32(b + 4, (uint32_t)v);
 		b += 8;
 		break;
 	case RUMORD_OP_GET:
 	case RUMORD_OP_DEL:
-		put_le16(b, (uint16_t)k);
+		rumord_put_le16(b, (uint16_t)k);
 		b += 4;
 		break;
 	case RUMORD_OP_LIST:
-		put_le16(b, (uint16_t)k);
-		put_le32(b + 4, m->limit);
+		rumord_put_le16(b, (uint16_t)k);
+		rumord_put_le32(b + 4, m->limit);
 		b += 8;
 		break;
 	case RUMORD_OP_RECORD:
 		put_version(b, m);
-		put_le16(b + 28, (uint16_t)k);
-		put_le32(b + 32, (uint32_t)v);
+		rumord_put_le16(b + 28, (uint16_t)k);
+		rumord_put_le32(b + 32, (uint32_t)v);
 		b += RUMORD_CLIENT_REC_HLEN;
 		break;
 	case RUMORD_OP_DONE:
@@ -221,7 +180,7 @@ long rumord_client_encode(const struct rumord_client_msg *m, void *buf,
 		return RUMORD_CLIENT_HLEN;
 	case RUMORD_OP_REPAIR_NOW:
 		memcpy(b, m->peer.addr, 16);
-		put_le16(b + 16, m->peer.port);
+		rumord_put_le16(b + 16, m->peer.port);
 		return (long)(RUMORD_CLIENT_HLEN + len);
 	case RUMORD_OP_PEER:
 		put_peer(b, &m->peer);
@@ -241,11 +200,11 @@ int rumord_client_parse_hdr(const void *buf, struct rumord_client_hdr *h)
 {
 	const uint8_t *p = buf;
 
-	h->len = get_le32(p);
+	h->len = rumord_get_le32(p);
 	h->op = p[7];
-	h->status = (int32_t)get_le32(p + 8);
-	h->flags = get_le32(p + 12);
-	if (get_le16(p + 4) != RUMORD_CLIENT_MAGIC ||
+	h->status = (int32_t)rumord_get_le32(p + 8);
+	h->flags = rumord_get_le32(p + 12);
+	if (rumord_get_le16(p + 4) != RUMORD_CLIENT_MAGIC ||
 	    p[6] != RUMORD_CLIENT_VERSION || !op_known(h->op) ||
 	    h->len > RUMORD_CLIENT_MAX_BODY || (h->flags & ~RUMORD_CF_ALL))
 		return -EPROTO;
@@ -258,12 +217,12 @@ int rumord_client_parse_hdr(const void *buf, struct rumord_client_hdr *h)
 
 static void get_version(const uint8_t *p, struct rumord_client_msg *m)
 {
-	uint32_t f = get_le32(p + 24);
+	uint32_t f = rumord_get_le32(p + 24);
 
 	m->has_version = true;
-	m->version.hlc = get_le64(p);
-	m->version.dot.node = get_le64(p + 8);
-	m->version.dot.counter = get_le64(p + 16);
+	m->version.hlc = rumord_get_le64(p);
+	m->version.dot.node = rumord_get_le64(p + 8);
+	m->version.dot.counter = rumord_get_le64(p + 16);
 	m->version.tombstone = f & RUMORD_RF_TOMBSTONE;
 	m->unchanged = f & RUMORD_RF_UNCHANGED;
 }
@@ -289,17 +248,17 @@ static int get_peer(const uint8_t *b, uint32_t len, struct rumord_client_peer *p
 	if (len < PEER_FIXED_LEN)
 		return -EPROTO;
 	memcpy(p->addr, b, 16);
-	p->port = get_le16(b + 16);
+	p->port = rumord_get_le16(b + 16);
 	p->flags = b[18];
 	p->method = b[19];
-	p->result = (int32_t)get_le32(b + 20);
-	elen = get_le16(b + 24);
-	if (get_le16(b + 26) || (p->flags & ~RUMORD_PF_ALL) ||
+	p->result = (int32_t)rumord_get_le32(b + 20);
+	elen = rumord_get_le16(b + 24);
+	if (rumord_get_le16(b + 26) || (p->flags & ~RUMORD_PF_ALL) ||
 	    p->result > 0 || p->result < -4095 || elen > RUMORD_CLIENT_ERR_MAX ||
 	    len != PEER_FIXED_LEN + elen)
 		return -EPROTO;
 	b += RUMORD_CLIENT_PEER_HLEN;
-#define GET_FIELD(f)	p->f = get_le64(b); b += 8;
+#define GET_FIELD(f)	p->f = rumord_get_le64(b); b += 8;
 	RUMORD_CLIENT_PEER_FIELDS(GET_FIELD)
 #undef GET_FIELD
 	if (memchr(b, '\0', elen))
@@ -311,7 +270,7 @@ static int get_peer(const uint8_t *b, uint32_t len, struct rumord_client_peer *p
 
 static void get_repair(const uint8_t *b, struct rumord_client_repair *r)
 {
-#define GET_FIELD(f)	r->f = get_le64(b); b += 8;
+#define GET_FIELD(f)	r->f = rumord_get_le64(b); b += 8;
 	RUMORD_CLIENT_REPAIR_FIELDS(GET_FIELD)
 #undef GET_FIELD
 }
@@ -333,37 +292,37 @@ int rumord_client_decode(const struct rumord_client_hdr *h, const void *body,
 		return -EPROTO;
 	switch (h->op) {
 	case RUMORD_OP_PUT:
-		if (h->len < 8 || get_le16(b + 2))
+		if (h->len < 8 || rumord_get_le16(b + 2))
 			return -EPROTO;
-		k = get_le16(b);
-		v = get_le32(b + 4);
+		k = rumord_get_le16(b);
+		v = rumord_get_le32(b + 4);
 		rc = take(m, b, h->len, 8, k, v);
 		break;
 	case RUMORD_OP_GET:
 	case RUMORD_OP_DEL:
-		if (h->len < 4 || get_le16(b + 2))
+		if (h->len < 4 || rumord_get_le16(b + 2))
 			return -EPROTO;
-		k = get_le16(b);
+		k = rumord_get_le16(b);
 		rc = take(m, b, h->len, 4, k, 0);
 		break;
 	case RUMORD_OP_LIST:
-		if (h->len < 8 || get_le16(b + 2))
+		if (h->len < 8 || rumord_get_le16(b + 2))
 			return -EPROTO;
-		k = get_le16(b);
-		m->limit = get_le32(b + 4);
+		k = rumord_get_le16(b);
+		m->limit = rumord_get_le32(b + 4);
 		rc = take(m, b, h->len, 8, k, 0);
 		break;
 	case RUMORD_OP_RECORD:
-		if (h->len < RUMORD_CLIENT_REC_HLEN || get_le16(b + 30) ||
-		    get_le32(b + 36))
+		if (h->len < RUMORD_CLIENT_REC_HLEN || rumord_get_le16(b + 30) ||
+		    rumord_get_le32(b + 36))
 			return -EPROTO;
 		get_version(b, m);
-		k = get_le16(b + 28);
-		v = get_le32(b + 32);
+		k = rumord_get_le16(b + 28);
+		v = rumord_get_le32(b + 32);
 		rc = take(m, b, h->len, RUMORD_CLIENT_REC_HLEN, k, v);
 		break;
 	case RUMORD_OP_DONE:
-		if (h->len == 32 && !get_le32(b + 28))
+		if (h->len == 32 && !rumord_get_le32(b + 28))
 			get_version(b, m);
 		else if (h->len)
 			return -EPROTO;
@@ -371,10 +330,10 @@ int rumord_client_decode(const struct rumord_client_hdr *h, const void *body,
 	case RUMORD_OP_REPAIR_STATUS:
 		return h->len ? -EPROTO : 0;
 	case RUMORD_OP_REPAIR_NOW:
-		if (h->len != RUMORD_CLIENT_NOW_LEN || get_le16(b + 18))
+		if (h->len != RUMORD_CLIENT_NOW_LEN || rumord_get_le16(b + 18))
 			return -EPROTO;
 		memcpy(m->peer.addr, b, 16);
-		m->peer.port = get_le16(b + 16);
+		m->peer.port = rumord_get_le16(b + 16);
 		return 0;
 	case RUMORD_OP_PEER:
 		return get_peer(b, h->len, &m->peer);

@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "gossip.h"
+#include "le.h"
 
 #define OFF_MAGIC	0
 #define OFF_VERSION	2
@@ -20,48 +21,6 @@
 #define OFF_HLC		12
 #define OFF_NODE	20
 #define OFF_COUNTER	28
-
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	v = htole16(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	v = htole32(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static void put_le64(uint8_t *p, uint64_t v)
-{
-	v = htole64(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static uint16_t get_le16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le16toh(v);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le32toh(v);
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le64toh(v);
-}
 
 size_t rumord_gossip_size(const struct rumord_record *rec, bool ref)
 {
@@ -86,23 +45,23 @@ long rumord_gossip_encode(const struct rumord_record *rec, bool ref,
 	len = rumord_gossip_size(rec, ref);
 	if (len > size)
 		return -EMSGSIZE;
-	put_le16(p + OFF_MAGIC, RUMORD_GOSSIP_MAGIC);
+	rumord_put_le16(p + OFF_MAGIC, RUMORD_GOSSIP_MAGIC);
 	p[OFF_VERSION] = RUMORD_GOSSIP_VERSION;
 	p[OFF_FLAGS] = (rec->version.tombstone ? RUMORD_GOSSIP_F_TOMBSTONE : 0) |
 		       (ref ? RUMORD_GOSSIP_F_REF : 0);
-	put_le16(p + OFF_KEY_LEN, (uint16_t)rec->key_len);
-	put_le16(p + OFF_RESERVED, 0);
-	put_le32(p + OFF_VALUE_LEN, (uint32_t)rec->value_len);
-	put_le64(p + OFF_HLC, rec->version.hlc);
-	put_le64(p + OFF_NODE, rec->version.dot.node);
-	put_le64(p + OFF_COUNTER, rec->version.dot.counter);
+	rumord_put_le16(p + OFF_KEY_LEN, (uint16_t)rec->key_len);
+	rumord_put_le16(p + OFF_RESERVED, 0);
+	rumord_put_le32(p + OFF_VALUE_LEN, (uint32_t)rec->value_len);
+	rumord_put_le64(p + OFF_HLC, rec->version.hlc);
+	rumord_put_le64(p + OFF_NODE, rec->version.dot.node);
+	rumord_put_le64(p + OFF_COUNTER, rec->version.dot.counter);
 	memcpy(p + RUMORD_GOSSIP_HLEN, rec->key, rec->key_len);
 	p += RUMORD_GOSSIP_HLEN + rec->key_len;
 	if (ref) {
 		XXH128_hash_t h = XXH3_128bits(rec->value, rec->value_len);
 
-		put_le64(p, h.low64);
-		put_le64(p + 8, h.high64);
+		rumord_put_le64(p, h.low64);
+		rumord_put_le64(p + 8, h.high64);
 	} else if (rec->value_len) {
 		memcpy(p, rec->value, rec->value_len);
 	}
@@ -115,26 +74,26 @@ int rumord_gossip_decode(const void *buf, size_t len, struct rumord_gossip *out)
 	size_t key_len, value_len, body;
 	uint8_t flags;
 
-	if (len < 2 || get_le16(p + OFF_MAGIC) != RUMORD_GOSSIP_MAGIC)
+	if (len < 2 || rumord_get_le16(p + OFF_MAGIC) != RUMORD_GOSSIP_MAGIC)
 		return -ENOMSG;
 	if (len < RUMORD_GOSSIP_HLEN)
 		return -EINVAL;
 	if (p[OFF_VERSION] != RUMORD_GOSSIP_VERSION)
 		return -EPROTONOSUPPORT;
 	flags = p[OFF_FLAGS];
-	key_len = get_le16(p + OFF_KEY_LEN);
-	value_len = get_le32(p + OFF_VALUE_LEN);
+	key_len = rumord_get_le16(p + OFF_KEY_LEN);
+	value_len = rumord_get_le32(p + OFF_VALUE_LEN);
 	if (flags & ~(RUMORD_GOSSIP_F_TOMBSTONE | RUMORD_GOSSIP_F_REF) ||
-	    get_le16(p + OFF_RESERVED) || !key_len || key_len > RUMORD_MAX_KEY ||
+	    rumord_get_le16(p + OFF_RESERVED) || !key_len || key_len > RUMORD_MAX_KEY ||
 	    value_len > RUMORD_MAX_VALUE)
 		return -EINVAL;
 
 	memset(out, 0, sizeof(*out));
 	out->ref = flags & RUMORD_GOSSIP_F_REF;
 	out->rec.version.tombstone = flags & RUMORD_GOSSIP_F_TOMBSTONE;
-	out->rec.version.hlc = get_le64(p + OFF_HLC);
-	out->rec.version.dot.node = get_le64(p + OFF_NODE);
-	out->rec.version.dot.counter = get_le64(p + OFF_COUNTER);
+	out->rec.version.hlc = rumord_get_le64(p + OFF_HLC);
+	out->rec.version.dot.node = rumord_get_le64(p + OFF_NODE);
+	out->rec.version.dot.counter = rumord_get_le64(p + OFF_COUNTER);
 	/*
 	 * No node counts beyond 2^62 (version.h): such a dot is corrupt or
 	 * hostile. The store would refuse it as well, but as a failure to
@@ -157,8 +116,8 @@ int rumord_gossip_decode(const void *buf, size_t len, struct rumord_gossip *out)
 	p += RUMORD_GOSSIP_HLEN + key_len;
 	out->value_len = value_len;
 	if (out->ref) {
-		out->hash_lo = get_le64(p);
-		out->hash_hi = get_le64(p + 8);
+		out->hash_lo = rumord_get_le64(p);
+		out->hash_hi = rumord_get_le64(p + 8);
 	} else {
 		out->rec.value = p;
 		out->rec.value_len = value_len;
