@@ -14,113 +14,15 @@
 
 #include "../rumord/client.h"
 #include "rumorctl.h"
+#include "rumord_conn.h"
 
 #define KV_USAGE \
 	"kv [socket PATH] { put KEY { VALUE | file FILE } | get KEY | del KEY | list [PREFIX] }"
 
 struct kv {
-	int fd;
-	const char *path;
-	const char *verb;
-	uint8_t *buf;		/* one frame, request or reply */
+	struct rumord_conn c;
 	struct json j;
 };
-
-/* ---- the connection ---- */
-
-static int kv_connect(struct kv *kv)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-	if (strlen(kv->path) >= sizeof(sun.sun_path))
-		return rumorctl_usage("kv: socket path too long: %s", kv->path);
-	strcpy(sun.sun_path, kv->path);
-	kv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (kv->fd < 0)
-		return rumorctl_fail("kv: socket: %s", strerror(errno));
-	if (!connect(kv->fd, (struct sockaddr *)&sun, sizeof(sun)))
-		return 0;
-	if (errno == ENOENT || errno == ECONNREFUSED)
-		return rumorctl_fail("rumord is not running (no socket %s)",
-				     kv->path);
-	return rumorctl_fail("cannot reach rumord at %s: %s", kv->path,
-			     strerror(errno));
-}
-
-static int send_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int recv_all(int fd, uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len) {
-		n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int kv_send(struct kv *kv, const struct rumord_client_msg *m)
-{
-	long n;
-	int rc;
-
-	n = rumord_client_encode(m, kv->buf,
-				 RUMORD_CLIENT_HLEN + RUMORD_CLIENT_MAX_BODY);
-	if (n < 0)
-		return rumorctl_fail("kv %s: cannot encode the request: %s",
-				     kv->verb, strerror((int)-n));
-	rc = send_all(kv->fd, kv->buf, (size_t)n);
-	if (rc)
-		return rumorctl_fail("kv %s: sending to rumord: %s", kv->verb,
-				     strerror(-rc));
-	return 0;
-}
-
-/* The next reply frame into *m (pointing into kv->buf). */
-static int kv_recv(struct kv *kv, struct rumord_client_msg *m)
-{
-	struct rumord_client_hdr h;
-	int rc;
-
-	rc = recv_all(kv->fd, kv->buf, RUMORD_CLIENT_HLEN);
-	if (!rc && rumord_client_parse_hdr(kv->buf, &h))
-		rc = -EPROTO;
-	if (!rc)
-		rc = recv_all(kv->fd, kv->buf + RUMORD_CLIENT_HLEN, h.len);
-	if (!rc && rumord_client_decode(&h, kv->buf + RUMORD_CLIENT_HLEN, m))
-		rc = -EPROTO;
-	if (!rc && m->op != RUMORD_OP_RECORD && m->op != RUMORD_OP_DONE)
-		rc = -EPROTO;
-	if (rc == -ECONNRESET)
-		return rumorctl_fail("kv %s: rumord closed the connection",
-				     kv->verb);
-	if (rc)
-		return rumorctl_fail("kv %s: bad reply from rumord: %s",
-				     kv->verb, strerror(-rc));
-	return 0;
-}
 
 /* ---- output ---- */
 
@@ -214,11 +116,11 @@ static int kv_call(struct kv *kv, const struct rumord_client_msg *req,
 	bool list = req->op == RUMORD_OP_LIST;
 	int rc;
 
-	rc = kv_send(kv, req);
+	rc = rumord_conn_send(&kv->c, req);
 	if (rc)
 		return rc;
 	for (;;) {
-		rc = kv_recv(kv, done);
+		rc = rumord_conn_recv(&kv->c, done, RUMORD_OP_RECORD, RUMORD_OP_RECORD);
 		if (rc)
 			return rc;
 		if (done->op == RUMORD_OP_DONE)
@@ -234,7 +136,7 @@ static int check_key(struct kv *kv, const char *key)
 	size_t len = strlen(key);
 
 	if (!len || len > RUMORD_MAX_KEY)
-		return rumorctl_usage("kv %s: a key is 1 to %d bytes", kv->verb,
+		return rumorctl_usage("kv %s: a key is 1 to %d bytes", kv->c.verb,
 				      RUMORD_MAX_KEY);
 	return 0;
 }
@@ -294,7 +196,7 @@ static int kv_put(struct kv *kv, int argc, char **argv)
 			return rumorctl_usage("kv put: the value is larger than %u bytes",
 					      RUMORD_MAX_VALUE);
 	}
-	rc = kv_connect(kv);
+	rc = rumord_conn_connect(&kv->c);
 	if (!rc)
 		rc = kv_call(kv, &req, &done);
 	free(value);
@@ -302,7 +204,7 @@ static int kv_put(struct kv *kv, int argc, char **argv)
 		return rc;
 	if (done.status == -ESTALE)
 		return rumorctl_fail("kv %s: %s: held by a write stamped ahead of this node's clock",
-				     kv->verb, argv[0]);
+				     kv->c.verb, argv[0]);
 	if (done.status)
 		return rumorctl_fail("kv put: %s", strerror(-done.status));
 	if (rumorctl_opts.json && done.has_version) {
@@ -327,14 +229,14 @@ static int kv_del(struct kv *kv, int argc, char **argv)
 		return rc;
 	req.key = argv[0];
 	req.key_len = strlen(argv[0]);
-	rc = kv_connect(kv);
+	rc = rumord_conn_connect(&kv->c);
 	if (!rc)
 		rc = kv_call(kv, &req, &done);
 	if (rc)
 		return rc;
 	if (done.status == -ESTALE)
 		return rumorctl_fail("kv %s: %s: held by a write stamped ahead of this node's clock",
-				     kv->verb, argv[0]);
+				     kv->c.verb, argv[0]);
 	if (done.status)
 		return rumorctl_fail("kv del: %s", strerror(-done.status));
 	if (rumorctl_opts.json && done.has_version) {
@@ -360,7 +262,7 @@ static int kv_get(struct kv *kv, int argc, char **argv)
 		return rc;
 	req.key = argv[0];
 	req.key_len = strlen(argv[0]);
-	rc = kv_connect(kv);
+	rc = rumord_conn_connect(&kv->c);
 	if (!rc)
 		rc = kv_call(kv, &req, &done);
 	if (rc)
@@ -387,7 +289,7 @@ static int kv_list(struct kv *kv, int argc, char **argv)
 		if (req.key_len > RUMORD_MAX_KEY)
 			return rumorctl_usage("kv list: the prefix is longer than a key");
 	}
-	rc = kv_connect(kv);
+	rc = rumord_conn_connect(&kv->c);
 	if (rc)
 		return rc;
 	if (rumorctl_opts.json)
@@ -416,40 +318,29 @@ static const struct {
 
 int cmd_kv(int argc, char **argv)
 {
-	static char path[256];
-	struct kv kv = { .fd = -1 };
+	const char *path = getenv("RUMORD_SOCKET");
+	struct kv kv;
 	size_t i;
 	int a = 1, rc;
 
-	kv.path = getenv("RUMORD_SOCKET");
 	if (a + 1 < argc && !strcmp(argv[a], "socket")) {
-		kv.path = argv[a + 1];
+		path = argv[a + 1];
 		a += 2;
 	}
 	if (a >= argc)
 		return rumorctl_usage("kv: expected put, get, del or list: " KV_USAGE);
-	kv.verb = argv[a];
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(kv.verb, verbs[i].verb))
+		if (!strcmp(argv[a], verbs[i].verb))
 			break;
 	if (i == sizeof(verbs) / sizeof(verbs[0]))
 		return rumorctl_usage("kv: unknown command '%s': " KV_USAGE,
-				      kv.verb);
-	if (!kv.path || !*kv.path) {
-		rc = rumord_default_socket(path, sizeof(path));
-		if (rc)
-			return rumorctl_fail("kv: cannot name rumord's socket: %s",
-					     strerror(-rc));
-		kv.path = path;
-	}
-	kv.buf = malloc(RUMORD_CLIENT_HLEN + RUMORD_CLIENT_MAX_BODY);
-	if (!kv.buf)
-		return rumorctl_fail("out of memory");
+				      argv[a]);
+	rc = rumord_conn_init(&kv.c, "kv", argv[a], path);
+	if (rc)
+		return rc;
 	json_init(&kv.j, stdout);
 	rc = verbs[i].run(&kv, argc - a - 1, argv + a + 1);
 	fflush(stdout);
-	if (kv.fd >= 0)
-		close(kv.fd);
-	free(kv.buf);
+	rumord_conn_close(&kv.c);
 	return rc;
 }

@@ -22,14 +22,12 @@
 #include "../rumord/repair.h"
 #include "../rumord/sync.h"
 #include "rumorctl.h"
+#include "rumord_conn.h"
 
 #define REPAIR_USAGE	"repair [socket PATH] { status | now ADDR[:PORT] }"
 
 struct repair {
-	int fd;
-	const char *path;
-	const char *verb;
-	uint8_t *buf;		/* one reply frame */
+	struct rumord_conn c;
 	struct json j;
 	uint64_t now;		/* wall clock, Unix ms, for "ago" */
 };
@@ -51,86 +49,6 @@ static const char *const reason_names[RUMORD_REPAIR_NR] = {
 	[RUMORD_REPAIR_NEIGHBOR] = "neighbor",
 	[RUMORD_REPAIR_UNREADABLE] = "unreadable",
 };
-
-/* ---- the connection ---- */
-
-static int repair_connect(struct repair *r)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-
-	if (strlen(r->path) >= sizeof(sun.sun_path))
-		return rumorctl_usage("repair: socket path too long: %s", r->path);
-	strcpy(sun.sun_path, r->path);
-	r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (r->fd < 0)
-		return rumorctl_fail("repair: socket: %s", strerror(errno));
-	if (!connect(r->fd, (struct sockaddr *)&sun, sizeof(sun)))
-		return 0;
-	if (errno == ENOENT || errno == ECONNREFUSED)
-		return rumorctl_fail("rumord is not running (no socket %s)",
-				     r->path);
-	return rumorctl_fail("cannot reach rumord at %s: %s", r->path,
-			     strerror(errno));
-}
-
-static int io_all(int fd, uint8_t *p, size_t len, bool out)
-{
-	ssize_t n;
-
-	while (len) {
-		n = out ? send(fd, p, len, MSG_NOSIGNAL) : read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int repair_send(struct repair *r, const struct rumord_client_msg *m)
-{
-	long n;
-	int rc;
-
-	n = rumord_client_encode(m, r->buf, RUMORD_CLIENT_HLEN + RUMORD_CLIENT_MAX_BODY);
-	if (n < 0)
-		return rumorctl_fail("repair %s: cannot encode the request: %s",
-				     r->verb, strerror((int)-n));
-	rc = io_all(r->fd, r->buf, (size_t)n, true);
-	if (rc)
-		return rumorctl_fail("repair %s: sending to rumord: %s", r->verb,
-				     strerror(-rc));
-	return 0;
-}
-
-/* The next reply frame: one of @ops or DONE. */
-static int repair_recv(struct repair *r, struct rumord_client_msg *m,
-		       uint8_t op1, uint8_t op2)
-{
-	struct rumord_client_hdr h;
-	int rc;
-
-	rc = io_all(r->fd, r->buf, RUMORD_CLIENT_HLEN, false);
-	if (!rc && rumord_client_parse_hdr(r->buf, &h))
-		rc = -EPROTO;
-	if (!rc)
-		rc = io_all(r->fd, r->buf + RUMORD_CLIENT_HLEN, h.len, false);
-	if (!rc && rumord_client_decode(&h, r->buf + RUMORD_CLIENT_HLEN, m))
-		rc = -EPROTO;
-	if (!rc && m->op != op1 && m->op != op2 && m->op != RUMORD_OP_DONE)
-		rc = -EPROTO;
-	if (rc == -ECONNRESET)
-		return rumorctl_fail("repair %s: rumord closed the connection",
-				     r->verb);
-	if (rc)
-		return rumorctl_fail("repair %s: bad reply from rumord: %s",
-				     r->verb, strerror(-rc));
-	return 0;
-}
 
 /* ---- output ---- */
 
@@ -306,15 +224,15 @@ static int repair_status(struct repair *r, int argc, char **argv)
 	(void)argv;
 	if (argc)
 		return rumorctl_usage("repair status: no arguments expected");
-	rc = repair_connect(r);
+	rc = rumord_conn_connect(&r->c);
 	if (!rc)
-		rc = repair_send(r, &req);
+		rc = rumord_conn_send(&r->c, &req);
 	if (rc)
 		return rc;
 	if (rumorctl_opts.json)
 		json_open_object(&r->j, NULL);
 	for (;;) {
-		rc = repair_recv(r, &m, RUMORD_OP_REPAIR_INFO, RUMORD_OP_PEER);
+		rc = rumord_conn_recv(&r->c, &m, RUMORD_OP_REPAIR_INFO, RUMORD_OP_PEER);
 		if (rc)
 			return rc;
 		if (m.op == RUMORD_OP_DONE)
@@ -368,13 +286,13 @@ static int repair_now(struct repair *r, int argc, char **argv)
 		memcpy(req.peer.addr, a.addr, 16);
 	}
 	req.peer.port = a.port;	/* 0: rumord's --peer-port */
-	rc = repair_connect(r);
+	rc = rumord_conn_connect(&r->c);
 	if (!rc)
-		rc = repair_send(r, &req);
+		rc = rumord_conn_send(&r->c, &req);
 	if (rc)
 		return rc;
 	for (;;) {
-		rc = repair_recv(r, &m, RUMORD_OP_PEER, RUMORD_OP_PEER);
+		rc = rumord_conn_recv(&r->c, &m, RUMORD_OP_PEER, RUMORD_OP_PEER);
 		if (rc)
 			return rc;
 		if (m.op == RUMORD_OP_DONE)
@@ -411,43 +329,32 @@ static const struct {
 
 int cmd_repair(int argc, char **argv)
 {
-	static char path[256];
-	struct repair r = { .fd = -1 };
+	const char *path = getenv("RUMORD_SOCKET");
+	struct repair r;
 	struct timespec ts;
 	size_t i;
 	int a = 1, rc;
 
-	r.path = getenv("RUMORD_SOCKET");
 	if (a + 1 < argc && !strcmp(argv[a], "socket")) {
-		r.path = argv[a + 1];
+		path = argv[a + 1];
 		a += 2;
 	}
 	if (a >= argc)
 		return rumorctl_usage("repair: expected status or now: " REPAIR_USAGE);
-	r.verb = argv[a];
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
-		if (!strcmp(r.verb, verbs[i].verb))
+		if (!strcmp(argv[a], verbs[i].verb))
 			break;
 	if (i == sizeof(verbs) / sizeof(verbs[0]))
 		return rumorctl_usage("repair: unknown command '%s': " REPAIR_USAGE,
-				      r.verb);
-	if (!r.path || !*r.path) {
-		rc = rumord_default_socket(path, sizeof(path));
-		if (rc)
-			return rumorctl_fail("repair: cannot name rumord's socket: %s",
-					     strerror(-rc));
-		r.path = path;
-	}
-	r.buf = malloc(RUMORD_CLIENT_HLEN + RUMORD_CLIENT_MAX_BODY);
-	if (!r.buf)
-		return rumorctl_fail("out of memory");
+				      argv[a]);
+	rc = rumord_conn_init(&r.c, "repair", argv[a], path);
+	if (rc)
+		return rc;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r.now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	json_init(&r.j, stdout);
 	rc = verbs[i].run(&r, argc - a - 1, argv + a + 1);
 	fflush(stdout);
-	if (r.fd >= 0)
-		close(r.fd);
-	free(r.buf);
+	rumord_conn_close(&r.c);
 	return rc;
 }

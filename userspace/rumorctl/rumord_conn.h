@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* rumorctl's connection to rumord's client socket: see rumord_conn.c. */
+#ifndef _RUMORCTL_RUMORD_CONN_H
+#define _RUMORCTL_RUMORD_CONN_H
+
+#include <stdint.h>
+
+#include "../rumord/client.h"
+
+struct rumord_conn {
+	int fd;
+	const char *path;
+	const char *cmd;	/* "kv", "repair": for messages */
+	const char *verb;	/* "put", "status", ... */
+	uint8_t *buf;		/* one frame, request or reply */
+};
+
+/* @path NULL or empty: rumord's default socket for this namespace. */
+int rumord_conn_init(struct rumord_conn *c, const char *cmd, const char *verb,
+		     const char *path);
+void rumord_conn_close(struct rumord_conn *c);
+int rumord_conn_connect(struct rumord_conn *c);
+int rumord_conn_send(struct rumord_conn *c, const struct rumord_client_msg *m);
+/* The next reply into *m (pointing into c->buf): @op1, @op2 or DONE. */
+int rumord_conn_recv(struct rumord_conn *c, struct rumord_client_msg *m,
+		     uint8_t op1, uint8_t op2);
+
+#endif /* _RUMORCTL_RUMORD_CONN_H */
