@@ -41,35 +41,14 @@ trap cleanup EXIT
 
 export RUMORD_SOCKET=$SOCK
 
-n=0
-failed=0
+source "$REPO/selftests/lib/ktap.sh"
+
 TESTS=(kv_basics kv_json kv_errors startup_errors sigterm_and_restart
        hostile_frames list_in_chunks kill9_loses_no_acked_write
        netns_default_socket)
 
-check() {
-	local name=$1 rc
-	n=$((n + 1))
-	( set -e; "test_$name" ) >"$TMP/out" 2>&1
-	rc=$?
+after_case() {
 	reap
-	sed 's/^/# /' "$TMP/out"
-	if [ $rc -eq 0 ]; then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		failed=$((failed + 1))
-	fi
-}
-
-fail() {
-	echo "FAIL: $*"
-	return 1
-}
-
-# expect_eq WHAT GOT WANT
-expect_eq() {
-	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
 }
 
 # Start rumord in the background (extra options after the defaults) and
@@ -383,7 +362,7 @@ echo "KTAP version 1"
 echo "1..${#TESTS[@]}"
 for t in "${TESTS[@]}"; do
 	rm -rf "$STATE" "$TMP"/s? "$TMP"/*.sock "$TMP"/acked.*
-	check "$t"
+	ktap_case "$t" "test_$t"
 done
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed -eq 0 ]

@@ -39,38 +39,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-failed=0
+source "$REPO/selftests/lib/ktap.sh"
+
 TESTS=(converge_by_sessions_alone interval_zero_needs_repair_now
        startup_request_served hostile_peers)
 
-check() {
-	local name=$1 rc
-	n=$((n + 1))
-	( set -e; "test_$name" ) >"$TMP/out" 2>&1
-	rc=$?
+# Stop this case's rumords; when it failed, show the end of their logs.
+after_case() {
+	local f
 	reap
-	sed 's/^/# /' "$TMP/out"
-	if [ $rc -ne 0 ]; then
-		for f in "$TMP"/log.*; do
-			[ -f "$f" ] && tail -5 "$f" | sed "s|^|# $(basename "$f"): |"
-		done
-	fi
-	if [ $rc -eq 0 ]; then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		failed=$((failed + 1))
-	fi
-}
-
-fail() {
-	echo "FAIL: $*"
-	return 1
-}
-
-expect_eq() {
-	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+	[ "$1" -eq 0 ] && return 0
+	for f in "$TMP"/log.*; do
+		[ -f "$f" ] && tail -5 "$f" | sed "s|^|# $(basename "$f"): |"
+	done
+	return 0
 }
 
 port() {
@@ -410,7 +392,7 @@ echo "KTAP version 1"
 echo "1..${#TESTS[@]}"
 for t in "${TESTS[@]}"; do
 	rm -rf "$TMP"/state.* "$TMP"/*.sock "$TMP"/log.*
-	check "$t"
+	ktap_case "$t" "test_$t"
 done
 echo "# $((n - failed)) passed, $failed failed"
 [ $failed -eq 0 ]

@@ -26,28 +26,7 @@ NODES=400
 ARGS=(--json --nodes $NODES --mode all --broadcasts 10 --interval 300
       --fail 50,80 --after 5)
 
-n=0
-failed=0
-
-# check NAME FUNCTION: run FUNCTION; its output becomes "# " diagnostics.
-check() {
-	local name=$1 fn=$2 rc
-	n=$((n + 1))
-	( set -e; "$fn" ) >"$TMP/out" 2>&1
-	rc=$?
-	sed 's/^/# /' "$TMP/out"
-	if [ $rc -eq 0 ]; then
-		echo "ok $n $name"
-	else
-		echo "not ok $n $name"
-		failed=$((failed + 1))
-	fi
-}
-
-fail() {
-	echo "FAIL: $*"
-	return 1
-}
+source "$REPO/selftests/lib/ktap.sh"
 
 # q FILTER: jq over the main run's lines, compact, one value per line.
 q() {
@@ -194,15 +173,15 @@ test_bad_arguments() {
 
 echo "KTAP version 1"
 echo "1..9"
-check sim_runs test_runs
-check sim_stable_reliability test_stable_reliability
-check sim_plumtree_rmr test_plumtree_rmr
-check sim_flood_rmr test_flood_rmr
-check sim_direct test_direct
-check sim_failure_recovery test_failure_recovery
-check sim_deterministic test_deterministic
-check sim_table test_table
-check sim_bad_arguments test_bad_arguments
+ktap_case sim_runs test_runs
+ktap_case sim_stable_reliability test_stable_reliability
+ktap_case sim_plumtree_rmr test_plumtree_rmr
+ktap_case sim_flood_rmr test_flood_rmr
+ktap_case sim_direct test_direct
+ktap_case sim_failure_recovery test_failure_recovery
+ktap_case sim_deterministic test_deterministic
+ktap_case sim_table test_table
+ktap_case sim_bad_arguments test_bad_arguments
 echo "# $((n - failed)) passed, $failed failed, 0 skipped"
 [ $failed -eq 0 ] || exit 1
 exit 0
