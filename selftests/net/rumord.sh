@@ -247,14 +247,14 @@ test_concurrent_writes() {
 		done
 		for n in "${pids[@]}"; do wait "$n" || fail "a concurrent put failed"; done
 	done
-	# The winners by (hlc, node id); python, as jq would round the HLCs.
+	# The winners by (hlc, node id).
 	python3 - "$TMP" $writers >"$TMP/race.expect" <<'PY'
 import json, sys
 tmp, writers = sys.argv[1], sys.argv[2:]
 for r in (1, 2, 3):
     v = {n: json.load(open("%s/race.%d.%s" % (tmp, r, n))) for n in writers}
-    win = max(writers, key=lambda n: (v[n]["hlc"], int(v[n]["node"], 16)))
-    hlcs = sorted(x["hlc"] for x in v.values())
+    win = max(writers, key=lambda n: (int(v[n]["hlc"]), int(v[n]["node"], 16)))
+    hlcs = sorted(int(x["hlc"]) for x in v.values())
     sys.stderr.write("race/%d: %d writers, timestamps within %d ms (%d distinct); "
                      "%s wins\n" % (r, len(writers), (hlcs[-1] - hlcs[0]) >> 16,
                                     len(set(hlcs)), win))

@@ -122,6 +122,13 @@ test_kv_json() {
 	node=$(echo "$OUT" | jq -r .node)
 	[ ${#node} = 16 ] || fail "node id '$node'"
 	expect_eq "put json" "$(echo "$OUT" | jq -c '[.key, .counter > 0]')" '["j1",true]'
+	# The HLC exactly, as a string; its wall-clock part within a minute.
+	python3 -c '
+import json, sys, time
+v = json.loads(sys.argv[1])
+assert isinstance(v["hlc"], str) and int(v["hlc"]) >> 16 == v["time_ms"], v
+assert abs(v["time_ms"] - time.time() * 1000) < 60000, v
+' "$OUT" || fail "hlc/time_ms in $OUT"
 	run 0 "$RUMORCTL" -j kv get j1
 	expect_eq "get json" "$(echo "$OUT" | jq -c '[.key, .value, .node]')" \
 		"[\"j1\",\"v1\",\"$node\"]"

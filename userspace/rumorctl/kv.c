@@ -63,11 +63,14 @@ static int json_bytes(struct json *j, const char *key, const void *p,
 
 static void json_version(struct json *j, const struct rumord_version *v)
 {
-	char node[17];
+	char node[17], hlc[21];
 
 	snprintf(node, sizeof(node), "%016llx",
 		 (unsigned long long)v->dot.node);
-	json_u64(j, "hlc", v->hlc);
+	/* A string: JSON readers keep numbers in doubles, exact to 2^53. */
+	snprintf(hlc, sizeof(hlc), "%llu", (unsigned long long)v->hlc);
+	json_str(j, "hlc", hlc);
+	json_u64(j, "time_ms", v->hlc >> 16);
 	json_str(j, "node", node);
 	json_u64(j, "counter", v->dot.counter);
 }
