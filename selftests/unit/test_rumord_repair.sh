@@ -122,14 +122,14 @@ wait_for() {
 # The writes in $TMP/writes (JSON lines of put -j and del -j, with the
 # value put, or "deleted": true) decide each key last-writer-wins: higher
 # timestamp, then higher node id. Prints what `kv list -j` must hold, as
-# a sorted JSON object key -> value. In python: timestamps exceed 2^53.
+# a sorted JSON object key -> value.
 lww_expected() {
 	python3 - "$TMP/writes" <<'EOF'
 import json, sys
 best = {}
 for line in open(sys.argv[1]):
     w = json.loads(line)
-    rank = (w['hlc'], int(w['node'], 16))
+    rank = (int(w['hlc']), int(w['node'], 16))
     if w['key'] not in best or rank > best[w['key']][0]:
         best[w['key']] = (rank, w)
 out = {k: v[1]['value'] for k, v in best.items() if not v[1].get('deleted')}
@@ -247,6 +247,9 @@ test_interval_zero_needs_repair_now() {
 			"$(ctl "$node" -j repair status | jq -c '[.interval_ms, .started, .accepted]')" \
 			"[0,0,0]"
 	done
+	root_of() { ctl "$1" -j repair status | jq -r '"\(.merkle_entries) \(.merkle_root)"'; }
+	expect_eq "node 1's store" "$(root_of 1 | cut -d' ' -f1)" 4
+	[ "$(root_of 1)" != "$(root_of 2)" ] || fail "different stores, same Merkle root"
 
 	run 0 ctl 1 -j repair now "127.0.0.1:$(port 2)"
 	echo "repair now: $OUT"
@@ -270,6 +273,10 @@ test_interval_zero_needs_repair_now() {
 	run 0 ctl 2 repair now "127.0.0.1:$(port 3)"
 	same_lists 1 2 3 || fail "not converged after three sessions"
 	expect_eq "keys" "$(jq length "$TMP/list.1")" 9
+	expect_eq "Merkle root of 2 as of 1" "$(root_of 2)" "$(root_of 1)"
+	expect_eq "Merkle root of 3 as of 1" "$(root_of 3)" "$(root_of 1)"
+	case $(root_of 1) in "9 "[0-9a-f]*) ;; *) fail "root: $(root_of 1)" ;; esac
+	[ "$(root_of 1 | cut -d' ' -f2 | tr -d '\n' | wc -c)" = 32 ] || fail "root: $(root_of 1)"
 	# The responder's side of the sessions with node 2.
 	wait_for 3 status_is 2 '.accepted == 3 and .started == 1 and .ok == 4' ||
 		fail "node 2 status: $(jq -c 'del(.peers)' "$TMP/status.2")"
@@ -285,6 +292,7 @@ test_interval_zero_needs_repair_now() {
 	run 2 "$RUMORD" --repair-interval -1
 	run 2 "$RUMORD" --session-timeout 0
 	run 2 "$RUMORD" --max-sessions 0
+	run 2 "$RUMORD" --netlink-buffer 2
 	expect_eq "failures counted" "$(ctl 1 -j repair status | jq -c '[.started, .failed]')" '[4,1]'
 	ctl 1 repair status
 }

@@ -3,9 +3,9 @@
  * rumorctl repair: rumord's anti-entropy sessions, through its local
  * socket (userspace/rumord/client.h), found like `rumorctl kv` finds it.
  *
- *   status      the scheduler's settings and counters, and per peer its
- *               last session (when, result, method, keys, bytes, round
- *               trips) and the totals of all of them
+ *   status      the scheduler's settings and counters, the store's Merkle
+ *               root, and per peer its last session (when, result,
+ *               method, keys, bytes, round trips) and the totals of all
  *   now PEER    a session with ADDR[:PORT] at once; waits for its end and
  *               prints its figures
  */
@@ -176,9 +176,19 @@ static void print_peer(struct repair *r, const struct rumord_client_peer *p)
 	       (unsigned long long)p->total_bytes_received);
 }
 
+/* The Merkle root as 32 hex digits, high half first. */
+static const char *root_hex(const struct rumord_client_repair *s, char *buf,
+			    size_t len)
+{
+	snprintf(buf, len, "%016llx%016llx",
+		 (unsigned long long)s->merkle_root_hi,
+		 (unsigned long long)s->merkle_root_lo);
+	return buf;
+}
+
 static void print_info(struct repair *r, const struct rumord_client_repair *s)
 {
-	char when[32];
+	char when[32], root[33];
 	unsigned int i;
 	bool any = false;
 
@@ -211,6 +221,9 @@ static void print_info(struct repair *r, const struct rumord_client_repair *s)
 	printf("  tombstones: %llu collected in %llu runs, last %s\n",
 	       (unsigned long long)s->gc_collected,
 	       (unsigned long long)s->gc_runs, ago(r, s->gc_at, when, sizeof(when)));
+	printf("  store: %llu keys (tombstones too), Merkle root %s\n",
+	       (unsigned long long)s->merkle_entries,
+	       root_hex(s, root, sizeof(root)));
 }
 
 /* ---- the verbs ---- */
@@ -218,6 +231,7 @@ static void print_info(struct repair *r, const struct rumord_client_repair *s)
 static int repair_status(struct repair *r, int argc, char **argv)
 {
 	struct rumord_client_msg req = { .op = RUMORD_OP_REPAIR_STATUS }, m;
+	char root[33];
 	bool peers_open = false;
 	int rc;
 
@@ -241,6 +255,8 @@ static int repair_status(struct repair *r, int argc, char **argv)
 #define JSON_FIELD(f)	json_u64(&r->j, #f, m.repair.f);
 			RUMORD_CLIENT_REPAIR_FIELDS(JSON_FIELD)
 #undef JSON_FIELD
+			json_str(&r->j, "merkle_root", root_hex(&m.repair,
+								root, sizeof(root)));
 		} else if (m.op == RUMORD_OP_REPAIR_INFO) {
 			print_info(r, &m.repair);
 		} else if (rumorctl_opts.json) {

@@ -27,7 +27,7 @@
  *   REPAIR_STATUS  empty
  *   REPAIR_NOW     u8[16] address (IPv6, or IPv4-mapped), u16 port (0: the
  *                  daemon's --peer-port), u16 0
- *   REPAIR_INFO    RUMORD_CLIENT_REPAIR_FIELDS, u64 each, in that order
+ *   REPAIR_INFO    RUMORD_CLIENT_REPAIR_ALL, u64 each, in that order
  *   PEER    u8[16] address, u16 port (0: sessions the peer opened, from
  *           any port), u8 pflags, u8 method, s32 result (0 or -errno),
  *           u16 error_len, u16 0, RUMORD_CLIENT_PEER_FIELDS (u64 each),
@@ -114,10 +114,25 @@ enum rumord_client_op {
 	X(busy)			/* ours not started: max_out reached */ \
 	X(repairs_pending)	/* RUMORD_REPAIR_BIT()s not yet served */ \
 	X(repairs_taken)	/* times a session was started for them */ \
+	X(refs_awaited)		/* values by reference not here yet */	\
+	X(refs_fetched)		/* ... that came */			\
+	X(refs_abandoned)	/* ... left to periodic sessions */	\
+	X(refs_untracked)	/* ... not watched: the table was full */ \
+	X(netlink_lost)		/* ENOBUFS: module notifications lost */ \
 	X(known_peers)		/* --peer and the module's active view */ \
 	X(gc_runs)		/* tombstone collections */		\
 	X(gc_collected)		/* tombstones collected */		\
-	X(gc_at)
+	X(gc_at)							\
+	X(merkle_entries)	/* keys in the store, tombstones too */
+
+/* The store's Merkle root: equal roots, equal stores (merkle.h). */
+#define RUMORD_CLIENT_REPAIR_ROOT(X)					\
+	X(merkle_root_hi)						\
+	X(merkle_root_lo)
+
+#define RUMORD_CLIENT_REPAIR_ALL(X)					\
+	RUMORD_CLIENT_REPAIR_FIELDS(X)					\
+	RUMORD_CLIENT_REPAIR_ROOT(X)
 
 #define RUMORD_CLIENT_PEER_FIELDS(X)					\
 	X(last_at)		/* when the last session ended */	\
@@ -152,7 +167,7 @@ enum rumord_client_op {
 
 struct rumord_client_repair {
 #define RUMORD_CLIENT_X(f) uint64_t f;
-	RUMORD_CLIENT_REPAIR_FIELDS(RUMORD_CLIENT_X)
+	RUMORD_CLIENT_REPAIR_ALL(RUMORD_CLIENT_X)
 #undef RUMORD_CLIENT_X
 };
 

@@ -33,7 +33,7 @@ static bool op_known(uint8_t op)
 }
 
 #define COUNT_FIELD(f)	+ 1
-#define REPAIR_INFO_LEN	(8 * (0 RUMORD_CLIENT_REPAIR_FIELDS(COUNT_FIELD)))
+#define REPAIR_INFO_LEN	(8 * (0 RUMORD_CLIENT_REPAIR_ALL(COUNT_FIELD)))
 #define PEER_FIXED_LEN	(RUMORD_CLIENT_PEER_HLEN + \
 			 8 * (0 RUMORD_CLIENT_PEER_FIELDS(COUNT_FIELD)))
 
@@ -128,7 +128,7 @@ static void put_peer(uint8_t *b, const struct rumord_client_peer *p)
 static void put_repair(uint8_t *b, const struct rumord_client_repair *r)
 {
 #define PUT_FIELD(f)	rumord_put_le64(b, r->f); b += 8;
-	RUMORD_CLIENT_REPAIR_FIELDS(PUT_FIELD)
+	RUMORD_CLIENT_REPAIR_ALL(PUT_FIELD)
 #undef PUT_FIELD
 }
 
@@ -271,7 +271,7 @@ static int get_peer(const uint8_t *b, uint32_t len, struct rumord_client_peer *p
 static void get_repair(const uint8_t *b, struct rumord_client_repair *r)
 {
 #define GET_FIELD(f)	r->f = rumord_get_le64(b); b += 8;
-	RUMORD_CLIENT_REPAIR_FIELDS(GET_FIELD)
+	RUMORD_CLIENT_REPAIR_ALL(GET_FIELD)
 #undef GET_FIELD
 }
 

@@ -17,7 +17,6 @@
 #include "genl.h"
 
 #define GENL_BUF	(1 << 17)	/* a 64 KiB payload and its headers */
-#define GENL_RCVBUF	(8 << 20)	/* deliveries come in bursts */
 #define GENL_TIMEOUT_S	5
 #define GENL_READ_BATCH	256		/* then back to the event loop */
 #define GENL_DUMP_TRIES	3
@@ -591,9 +590,9 @@ static int join(struct rumord_genl *g, uint32_t group)
 				     sizeof(grp)) ? -errno : 0;
 }
 
-static int open_mc(struct rumord_genl *g)
+static int open_mc(struct rumord_genl *g, int size)
 {
-	int size = GENL_RCVBUF, rc;
+	int rc;
 
 	g->mc = mnl_socket_open2(NETLINK_GENERIC, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (!g->mc || mnl_socket_bind(g->mc, 0, MNL_SOCKET_AUTOPID) < 0)
@@ -615,7 +614,7 @@ static int fail(char *why, size_t why_len, int rc, const char *fmt,
 }
 
 int rumord_genl_open(struct rumord_genl **out, const struct rumord_genl_ops *ops,
-		     void *arg, char *why, size_t why_len)
+		     void *arg, size_t rcvbuf, char *why, size_t why_len)
 {
 	struct rumord_genl *g;
 	int rc;
@@ -646,7 +645,7 @@ int rumord_genl_open(struct rumord_genl **out, const struct rumord_genl_ops *ops
 		     strerror(-rc));
 		goto err;
 	}
-	rc = open_mc(g);
+	rc = open_mc(g, (int)(rcvbuf ? rcvbuf : RUMORD_GENL_RCVBUF));
 	if (!rc)
 		rc = read_instance(g);
 	if (rc == -EPERM) {

@@ -48,13 +48,17 @@ struct rumord_genl_ops {
 
 struct rumord_genl;
 
+/* The notification socket's buffer: deliveries come in bursts. */
+#define RUMORD_GENL_RCVBUF	(8u << 20)
+
 /*
  * Resolve the family, check that this namespace's instance is up, join
- * the groups and read the active view. On failure -errno and a one-line
- * reason in @why ("rumor.ko is not loaded", ...).
+ * the groups (their socket buffer @rcvbuf bytes; 0: RUMORD_GENL_RCVBUF)
+ * and read the active view. On failure -errno and a one-line reason in
+ * @why ("rumor.ko is not loaded", ...).
  */
 int rumord_genl_open(struct rumord_genl **out, const struct rumord_genl_ops *ops,
-		     void *arg, char *why, size_t why_len);
+		     void *arg, size_t rcvbuf, char *why, size_t why_len);
 void rumord_genl_close(struct rumord_genl *g);
 
 /* The multicast socket, for epoll (non-blocking). */

@@ -52,6 +52,7 @@ struct options {
 	bool verbose;
 	int log;		/* -1: stderr, or syslog when a daemon */
 	size_t map_size;
+	size_t netlink_buffer;	/* bytes; 0: RUMORD_GENL_RCVBUF */
 	const char *peers[RUMORD_PEERS_MAX];	/* --peer, parsed once all are in */
 	size_t npeers;
 	struct sockaddr_in6 peer_addrs[RUMORD_PEERS_MAX];
@@ -92,6 +93,9 @@ static void usage(FILE *out)
 		"  --daemon            detach once started (then logs go to syslog)\n"
 		"  --log stderr|syslog where log lines go\n"
 		"  --map-size MIB      the store's largest size (default %llu MiB)\n"
+		"  --netlink-buffer KIB\n"
+		"                      the module's notification socket buffer (default\n"
+		"                      %u KiB); deliveries beyond it are lost and repaired\n"
 		"  --peer ADDR[:PORT]  a peer's rumord, for anti-entropy sessions\n"
 		"                      (repeatable; with the module, the active view too)\n"
 		"  --peer-port PORT    where peers' rumords listen (default %d)\n"
@@ -107,6 +111,7 @@ static void usage(FILE *out)
 		"NETNS is this network namespace's name in /run/netns, or \"default\".\n",
 		RUMORD_STATE_DIR, RUMORD_DEFAULT_PORT, RUMORD_RUN_DIR,
 		(unsigned long long)(RUMORD_STORE_MAP_SIZE >> 20),
+		RUMORD_GENL_RCVBUF >> 10,
 		RUMORD_DEFAULT_PORT, RUMORD_REPAIR_INTERVAL_MS / 1000,
 		RUMORD_SESSION_TIMEOUT_MS / 1000, RUMORD_SESSIONS_IN_MAX);
 }
@@ -132,7 +137,7 @@ static int parse_listen(const char *s, unsigned long port_default,
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_STATE = 256, O_LISTEN, O_SOCKET, O_NO_MODULE, O_FOREGROUND,
-	       O_DAEMON, O_LOG, O_MAP_SIZE, O_PEER, O_PEER_PORT,
+	       O_DAEMON, O_LOG, O_MAP_SIZE, O_NETLINK_BUFFER, O_PEER, O_PEER_PORT,
 	       O_REPAIR_INTERVAL, O_SESSION_TIMEOUT, O_MAX_SESSIONS };
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, O_STATE },
@@ -143,6 +148,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "daemon", no_argument, NULL, O_DAEMON },
 		{ "log", required_argument, NULL, O_LOG },
 		{ "map-size", required_argument, NULL, O_MAP_SIZE },
+		{ "netlink-buffer", required_argument, NULL, O_NETLINK_BUFFER },
 		{ "peer", required_argument, NULL, O_PEER },
 		{ "peer-port", required_argument, NULL, O_PEER_PORT },
 		{ "repair-interval", required_argument, NULL, O_REPAIR_INTERVAL },
@@ -198,6 +204,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return die("--map-size: bad size '%s' (MiB)",
 					   optarg) + 1;
 			o->map_size = (size_t)mib << 20;
+			break;
+		case O_NETLINK_BUFFER:
+			errno = 0;
+			num = strtoull(optarg, &end, 10);
+			if (errno || *end || num < 4 || num > (1 << 20))
+				return die("--netlink-buffer: expected 4 to 1048576 KiB, not '%s'",
+					   optarg) + 1;
+			o->netlink_buffer = (size_t)num << 10;
 			break;
 		case O_PEER:
 			if (o->npeers == RUMORD_PEERS_MAX)
@@ -456,8 +470,8 @@ static void on_deliver(void *arg, uint64_t origin, uint64_t seq,
 		d->stats.refs++;
 		rumord_debug("%llu-byte value by reference; asking for a session",
 			     (unsigned long long)g.value_len);
-		rumord_repair_request(&d->repair, RUMORD_REPAIR_REF, from,
-				      from_len);
+		rumord_repair_await_ref(&d->repair, g.rec.version.dot, from,
+					from_len);
 		return;
 	}
 	rc = rumord_store_apply(d->store, &g.rec);
@@ -539,9 +553,13 @@ void rumord_publish(struct rumord *d, const struct rumord_record *rec)
 	if (!d->genl)
 		return;
 	max = rumord_genl_max_payload(d->genl);
-	ref = rumord_gossip_size(rec, false) > max;
+	/*
+	 * A tombstone has no value to leave behind: one whose key does not
+	 * fit a datagram is not broadcast at all (-EMSGSIZE below).
+	 */
+	ref = !rec->version.tombstone && rumord_gossip_size(rec, false) > max;
 	rc = broadcast(d, rec, ref);
-	if (rc == -EMSGSIZE && !ref) {
+	if (rc == -EMSGSIZE && !ref && !rec->version.tombstone) {
 		/* max-payload went down since we read it. */
 		rumord_genl_refresh(d->genl);
 		ref = true;
@@ -822,7 +840,8 @@ int main(int argc, char **argv)
 	if (open_signals(&d, &sig_w) || open_state_dir(o.state_dir, &lock_fd))
 		goto out;
 	if (!o.no_module) {
-		if (rumord_genl_open(&d.genl, &genl_ops, &d, why, sizeof(why))) {
+		if (rumord_genl_open(&d.genl, &genl_ops, &d, o.netlink_buffer,
+				     why, sizeof(why))) {
 			die("%s", why);
 			goto out;
 		}

@@ -14,6 +14,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "version.h"
+
+struct rumord_bvv;
+
 enum rumord_repair_reason {
 	RUMORD_REPAIR_STARTUP,		/* writes made while we were down */
 	RUMORD_REPAIR_LOST,		/* ENOBUFS: deliveries dropped */
@@ -25,6 +29,27 @@ enum rumord_repair_reason {
 };
 
 #define RUMORD_REPAIR_BIT(r)	(1u << (r))
+
+/*
+ * Values announced by reference and not here yet. The node that passed
+ * one on may not hold it either (the module forwards before its rumord has
+ * fetched the value), so a session with it can end without the dot; the
+ * request is raised again, with the same hint, after a growing delay,
+ * until the dot is in our vector or RUMORD_REPAIR_REF_TRIES requests have
+ * gone by. Then periodic sessions are left to bring it (abandoned).
+ */
+#define RUMORD_REPAIR_AWAIT_MAX	64
+#define RUMORD_REPAIR_REF_TRIES	8
+#define RUMORD_REPAIR_REF_RETRY_MS	250	/* doubling, at most ..._CAP_MS */
+#define RUMORD_REPAIR_REF_RETRY_CAP_MS	4000
+
+struct rumord_repair_await {
+	struct rumord_dot dot;		/* node 0: a free slot */
+	struct sockaddr_storage hint;
+	socklen_t hint_len;
+	uint32_t tries;			/* requests raised for it */
+	uint64_t due_ms;		/* monotonic: look again then */
+};
 
 struct rumord_repair {
 	uint32_t pending;	/* RUMORD_REPAIR_BIT()s not yet taken */
@@ -39,6 +64,11 @@ struct rumord_repair {
 	 */
 	struct sockaddr_storage hint;
 	socklen_t hint_len;	/* 0: no hint */
+	struct rumord_repair_await await[RUMORD_REPAIR_AWAIT_MAX];
+	uint32_t awaiting;		/* slots in use */
+	uint64_t refs_fetched;		/* awaited dots that arrived */
+	uint64_t refs_abandoned;	/* ... left to periodic sessions */
+	uint64_t refs_untracked;	/* refs that found the table full */
 	/* Called on every request, so a scheduler can wake at once. */
 	void (*kick)(void *arg);
 	void *kick_arg;
@@ -56,5 +86,21 @@ void rumord_repair_request(struct rumord_repair *r,
  */
 uint32_t rumord_repair_take(struct rumord_repair *r,
 			    struct sockaddr_storage *hint, socklen_t *hint_len);
+
+/*
+ * A value by reference with dot @dot came from @hint: raise
+ * RUMORD_REPAIR_REF and keep watching for the dot (see above). A dot
+ * already awaited keeps its tries; a full table only raises the request.
+ */
+void rumord_repair_await_ref(struct rumord_repair *r, struct rumord_dot dot,
+			     const struct sockaddr *hint, socklen_t hint_len);
+
+/*
+ * Forget the awaited dots @have contains; raise the request again for
+ * those due (or drop them after their last try). Returns when to look
+ * again (monotonic ms), or 0 when nothing is awaited.
+ */
+uint64_t rumord_repair_recheck(struct rumord_repair *r,
+			       const struct rumord_bvv *have);
 
 #endif /* _RUMORD_REPAIR_H */

@@ -59,3 +59,11 @@ $(BUILD)/selftests/unit/test_rumord_wire: selftests/unit/test_rumord_wire.c \
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -Iuserspace/rumord -o $@ $< userspace/rumord/gossip.c \
 		userspace/rumord/client_proto.c -lxxhash
+
+# The repair hook on a clock the test turns (it defines rumord_now_ms).
+$(BUILD)/selftests/unit/test_repair: selftests/unit/test_repair.c \
+		userspace/rumord/repair.c $$(RUMORD_SYNC_SRCS) \
+		$(wildcard userspace/rumord/*.h selftests/lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -Iuserspace/rumord -o $@ $< userspace/rumord/repair.c \
+		$(RUMORD_SYNC_SRCS) -lxxhash

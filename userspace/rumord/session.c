@@ -97,6 +97,7 @@ struct rumord_sessions {
 	unsigned int n_in, n_out;
 	uint64_t next_round_ms;	/* 0: no periodic rounds */
 	uint64_t repair_at_ms;	/* 0: no repair request waiting */
+	uint64_t refs_at_ms;	/* 0: no value by reference awaited */
 	uint64_t last_gc_ms;
 	bool gc_dirty;		/* a known peer's vector grew since */
 	struct rumord_client_repair st;	/* its counters */
@@ -364,6 +365,8 @@ static void arm(struct rumord_sessions *ss)
 		at = ss->next_round_ms;
 	if (ss->repair_at_ms && (!at || ss->repair_at_ms < at))
 		at = ss->repair_at_ms;
+	if (ss->refs_at_ms && (!at || ss->refs_at_ms < at))
+		at = ss->refs_at_ms;
 	/* Zombies only need the timer to come at some point. */
 	if (ss->zombies && !at)
 		at = rumord_now_ms() + REPAIR_DELAY_MS;
@@ -383,6 +386,13 @@ static void arm(struct rumord_sessions *ss)
 		rumord_err("timerfd: %s", strerror(errno));
 	else
 		ss->timer_at = at;
+}
+
+/* Values by reference: forget those that came, ask again for the rest. */
+static void recheck_refs(struct rumord_sessions *ss)
+{
+	ss->refs_at_ms = rumord_repair_recheck(&ss->d->repair,
+					       rumord_store_bvv(ss->d->store));
 }
 
 /* ---- one session ---- */
@@ -537,6 +547,7 @@ static void sess_end(struct sess *s, int rc, const char *why)
 
 	if (!rc)
 		maybe_gc(ss);
+	recheck_refs(ss);
 	/* Requests that came while every peer was busy: serve them now. */
 	if (ss->o.interval_ms && ss->d->repair.pending && !ss->repair_at_ms)
 		ss->repair_at_ms = rumord_now_ms() + REPAIR_DELAY_MS;
@@ -843,6 +854,8 @@ static void timer_event(struct rumord *d, struct rumord_watch *w,
 			 s->idle_at <= now ? "timed out: the peer went silent" :
 			 "timed out: the session ran too long");
 	}
+	if (ss->refs_at_ms && ss->refs_at_ms <= now)
+		recheck_refs(ss);
 	if (ss->repair_at_ms && ss->repair_at_ms <= now) {
 		ss->repair_at_ms = 0;
 		repair_round(ss);
@@ -864,9 +877,13 @@ static void kick(void *arg)
 {
 	struct rumord_sessions *ss = arg;
 
-	if (!ss->o.interval_ms || ss->repair_at_ms)
+	if (!ss->o.interval_ms)
 		return;
-	ss->repair_at_ms = rumord_now_ms() + REPAIR_DELAY_MS;
+	/* An awaited value by reference: look for it after the first try. */
+	if (ss->d->repair.awaiting && !ss->refs_at_ms)
+		ss->refs_at_ms = rumord_now_ms() + RUMORD_REPAIR_REF_RETRY_MS;
+	if (!ss->repair_at_ms)
+		ss->repair_at_ms = rumord_now_ms() + REPAIR_DELAY_MS;
 	arm(ss);
 }
 
@@ -930,13 +947,22 @@ void rumord_sessions_info(struct rumord *d, struct rumord_client_repair *out)
 {
 	struct rumord_sessions *ss = d->sessions;
 	uint64_t now = rumord_now_ms();
+	const struct rumord_merkle *m = rumord_store_merkle(d->store);
+	struct rumord_hash root = rumord_merkle_node(m, 0, 0);
 	size_t i;
 
 	memset(out, 0, sizeof(*out));
+	if (ss) {
+		refresh_known(ss);
+		*out = ss->st;
+	}
+	out->merkle_entries = rumord_merkle_count(m);
+	out->merkle_root_hi = root.hi;
+	out->merkle_root_lo = root.lo;
+	if (d->genl)
+		out->netlink_lost = rumord_genl_stats(d->genl)->lost;
 	if (!ss)
 		return;
-	refresh_known(ss);
-	*out = ss->st;
 	out->interval_ms = ss->o.interval_ms;
 	out->timeout_ms = ss->o.timeout_ms;
 	out->next_round_ms = ss->next_round_ms > now ? ss->next_round_ms - now : 0;
@@ -947,6 +973,10 @@ void rumord_sessions_info(struct rumord *d, struct rumord_client_repair *out)
 	out->refused = d->stats.sessions_refused;
 	out->repairs_pending = d->repair.pending;
 	out->repairs_taken = d->repair.taken;
+	out->refs_awaited = d->repair.awaiting;
+	out->refs_fetched = d->repair.refs_fetched;
+	out->refs_abandoned = d->repair.refs_abandoned;
+	out->refs_untracked = d->repair.refs_untracked;
 	out->gc_collected = rumord_store_stats(d->store)->gc_collected;
 	for (i = 0; i < RUMORD_PEER_TABLE_MAX; i++)
 		out->known_peers += ss->peers[i].used && ss->peers[i].known;
