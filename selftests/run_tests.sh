@@ -67,7 +67,8 @@ for group in $TESTS; do
 			if [ "$mode" = native ]; then
 				wrap "$name" "$t"
 			else
-				wrap "$name" "$REPO/selftests/vm/vmtest" -- "$t"
+				# rumord.sh takes about 3.5 min in a guest.
+				wrap "$name" "$REPO/selftests/vm/vmtest" --timeout 600 -- "$t"
 			fi
 		done
 		;;
