@@ -10,10 +10,13 @@
 
 RUMORD		:= $(BUILD)/rumord
 RUMORD_SRCS	:= $(addprefix userspace/rumord/,main.c client.c client_proto.c session.c \
-			genl.c gossip.c log.c repair.c store.c)
+			genl.c gossip.c log.c repair.c store.c mdb.c)
 RUMORD_OBJS	:= $(RUMORD_SRCS:%.c=$(BUILD)/%.o)
 RUMORD_LIBS	:= $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) \
 		   -llmdb -lxxhash
+
+# The store and the LMDB plumbing it shares with the hints (mdb.c).
+RUMORD_STORE_SRCS := $(addprefix userspace/rumord/,store.c mdb.c)
 
 # What the store's test needs of the core: all of it, and the in-memory
 # replica to compare with and to run sessions against.
@@ -39,10 +42,10 @@ $(BUILD)/rumorctl: $(BUILD)/userspace/rumord/client_proto.o
 # Without the core the test cannot be built: it becomes a KTAP skip.
 ifdef RUMORD_CORE
 $(BUILD)/selftests/unit/test_store: selftests/unit/test_store.c \
-		userspace/rumord/store.c $$(RUMORD_STORE_DEPS) \
+		$(RUMORD_STORE_SRCS) $$(RUMORD_STORE_DEPS) \
 		$(wildcard userspace/rumord/*.h selftests/lib/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -Iuserspace/rumord -o $@ $< userspace/rumord/store.c \
+	$(CC) $(UNIT_CFLAGS) -Iuserspace/rumord -o $@ $< $(RUMORD_STORE_SRCS) \
 		$(RUMORD_STORE_DEPS) -llmdb -lxxhash
 else
 $(BUILD)/selftests/unit/test_store: selftests/unit/test_store.c

@@ -20,16 +20,15 @@
  * is tied to its architecture anyway. Keys that must sort numerically are
  * big-endian.
  */
-#include <endian.h>
 #include <errno.h>
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 #include <xxhash.h>
 
 #include "hlc.h"
+#include "mdb.h"
 #include "store.h"
 
 #define STORE_LAYOUT	1
@@ -52,11 +51,9 @@
 #define GC_BATCH	256
 
 struct rumord_store {
-	MDB_env *env;
+	/* Its read snapshot is the one records handed out point into. */
+	struct rumord_mdb mdb;
 	MDB_dbi records, khash, dots, bvvdb, meta;
-	/* The read transaction that records handed out point into. */
-	MDB_txn *rtxn;
-	bool rtxn_live;
 
 	uint64_t node_id;
 	uint64_t counter;		/* the last dot counter used here */
@@ -76,56 +73,12 @@ struct lkey {
 
 /* ---- small helpers ---- */
 
-static int mdb_err(int rc)
-{
-	switch (rc) {
-	case MDB_SUCCESS:
-		return 0;
-	case MDB_NOTFOUND:
-		return -ENOENT;
-	case MDB_MAP_FULL:
-	case MDB_TXN_FULL:
-	case MDB_DBS_FULL:
-		return -ENOSPC;
-	case MDB_READERS_FULL:
-	case MDB_MAP_RESIZED:
-		return -EAGAIN;
-	case MDB_BAD_VALSIZE:
-		return -EINVAL;
-	case MDB_VERSION_MISMATCH:
-	case MDB_INVALID:
-		return -EPROTO;
-	default:
-		/* LMDB passes system errors through as positive errno. */
-		return rc > 0 ? -rc : -EIO;
-	}
-}
-
-static uint64_t realtime_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static uint64_t get_u64(const void *p)
 {
 	uint64_t v;
 
 	memcpy(&v, p, sizeof(v));
 	return v;
-}
-
-static void put_be64(void *p, uint64_t v)
-{
-	v = htobe64(v);
-	memcpy(p, &v, sizeof(v));
-}
-
-static uint64_t get_be64(const void *p)
-{
-	return be64toh(get_u64(p));
 }
 
 static void lkey_make(struct lkey *lk, const void *key, size_t len)
@@ -135,7 +88,7 @@ static void lkey_make(struct lkey *lk, const void *key, size_t len)
 		lk->v.mv_size = len;
 	} else {
 		memcpy(lk->b, key, LKEY_PREFIX);
-		put_be64(lk->b + LKEY_PREFIX, XXH3_64bits(key, len));
+		rumord_put_be64(lk->b + LKEY_PREFIX, XXH3_64bits(key, len));
 		lk->v.mv_size = LKEY_MAX;
 	}
 	lk->v.mv_data = lk->b;
@@ -159,8 +112,7 @@ static int lkey_cmp(const void *a, size_t alen, const void *b, size_t blen)
 
 static void dot_key(uint8_t out[16], struct rumord_dot d)
 {
-	put_be64(out, d.node);
-	put_be64(out + 8, d.counter);
+	rumord_mdb_pair_key(out, d.node, d.counter);
 }
 
 static const struct rumord_hash no_hash;
@@ -232,7 +184,7 @@ static int rec_lookup(struct rumord_store *s, MDB_txn *txn,
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	rc = rec_decode(&lk->v, &v, out);
 	if (rc)
 		return rc;
@@ -246,77 +198,18 @@ static int check_key(const void *key, size_t key_len)
 	return key && key_len && key_len <= RUMORD_MAX_KEY ? 0 : -EINVAL;
 }
 
-/* ---- transactions ---- */
-
-/* A fresh read snapshot; the previous one's records become invalid. */
-static int reader(struct rumord_store *s, MDB_txn **txn)
-{
-	int rc;
-
-	if (s->rtxn_live) {
-		mdb_txn_reset(s->rtxn);
-		s->rtxn_live = false;
-	}
-	if (s->rtxn)
-		rc = mdb_txn_renew(s->rtxn);
-	else
-		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn);
-	if (rc)
-		return mdb_err(rc);
-	s->rtxn_live = true;
-	*txn = s->rtxn;
-	return 0;
-}
-
-/*
- * Before a write: drop the snapshot, so that LMDB can reuse the pages it
- * pins (records handed out are invalid after the next call anyway).
- */
-static void reader_end(struct rumord_store *s)
-{
-	if (s->rtxn_live) {
-		mdb_txn_reset(s->rtxn);
-		s->rtxn_live = false;
-	}
-}
-
-static int writer(struct rumord_store *s, MDB_txn **txn)
-{
-	reader_end(s);
-	return mdb_err(mdb_txn_begin(s->env, NULL, 0, txn));
-}
-
-static int commit(MDB_txn *txn)
-{
-	return mdb_err(mdb_txn_commit(txn));
-}
-
 /* ---- meta ---- */
 
 static int meta_get_u64(struct rumord_store *s, MDB_txn *txn,
 			const char *name, uint64_t *v, bool *found)
 {
-	MDB_val k = { strlen(name), (void *)name }, d;
-	int rc;
-
-	rc = mdb_get(txn, s->meta, &k, &d);
-	*found = rc == 0;
-	if (rc == MDB_NOTFOUND)
-		return 0;
-	if (rc)
-		return mdb_err(rc);
-	if (d.mv_size != sizeof(*v))
-		return -EIO;
-	*v = get_u64(d.mv_data);
-	return 0;
+	return rumord_mdb_get_named(txn, s->meta, name, v, sizeof(*v), found);
 }
 
 static int meta_put_u64(struct rumord_store *s, MDB_txn *txn,
 			const char *name, uint64_t v)
 {
-	MDB_val k = { strlen(name), (void *)name }, d = { sizeof(v), &v };
-
-	return mdb_err(mdb_put(txn, s->meta, &k, &d, 0));
+	return rumord_mdb_put_named(txn, s->meta, name, &v, sizeof(v));
 }
 
 /* ---- the version vector, one entry per origin on disk ---- */
@@ -332,7 +225,7 @@ static int bvv_persist(struct rumord_store *s, MDB_txn *txn,
 	long n;
 	int rc;
 
-	put_be64(kb, d.node);
+	rumord_put_be64(kb, d.node);
 	rumord_bvv_init(&one);
 	rc = mdb_get(txn, s->bvvdb, &k, &v);
 	if (rc == 0) {
@@ -342,7 +235,7 @@ static int bvv_persist(struct rumord_store *s, MDB_txn *txn,
 			goto out;
 		}
 	} else if (rc != MDB_NOTFOUND) {
-		rc = mdb_err(rc);
+		rc = rumord_mdb_err(rc);
 		goto out;
 	}
 	rc = rumord_bvv_add(&one, d);
@@ -355,7 +248,7 @@ static int bvv_persist(struct rumord_store *s, MDB_txn *txn,
 		goto out;
 	size = rumord_bvv_encode(&one, NULL, 0);
 	v.mv_size = size;
-	rc = mdb_err(mdb_put(txn, s->bvvdb, &k, &v, MDB_RESERVE));
+	rc = rumord_mdb_err(mdb_put(txn, s->bvvdb, &k, &v, MDB_RESERVE));
 	if (rc)
 		goto out;
 	if (rumord_bvv_encode(&one, v.mv_data, size) != size)
@@ -378,9 +271,9 @@ static int bvv_put_entry(struct rumord_store *s, MDB_txn *txn,
 	size_t size = rumord_bvv_encode(&one, NULL, 0);
 	int rc;
 
-	put_be64(kb, e->node);
+	rumord_put_be64(kb, e->node);
 	v.mv_size = size;
-	rc = mdb_err(mdb_put(txn, s->bvvdb, &k, &v, MDB_RESERVE));
+	rc = rumord_mdb_err(mdb_put(txn, s->bvvdb, &k, &v, MDB_RESERVE));
 	if (rc)
 		return rc;
 	return rumord_bvv_encode(&one, v.mv_data, size) == size ? 0 : -EIO;
@@ -415,13 +308,13 @@ static int bvv_load(struct rumord_store *s, MDB_txn *txn)
 
 	rc = mdb_cursor_open(txn, s->bvvdb, &c);
 	if (rc)
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		rumord_bvv_init(&one);
 		n = rumord_bvv_decode(&one, v.mv_data, v.mv_size);
 		if (k.mv_size != 8 || n != (long)v.mv_size || one.n != 1 ||
-		    one.e[0].node != get_be64(k.mv_data)) {
+		    one.e[0].node != rumord_get_be64(k.mv_data)) {
 			rumord_bvv_free(&one);
 			rc = -EIO;
 			goto out;
@@ -431,7 +324,7 @@ static int bvv_load(struct rumord_store *s, MDB_txn *txn)
 		if (rc)
 			goto out;
 	}
-	rc = rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+	rc = rc == MDB_NOTFOUND ? 0 : rumord_mdb_err(rc);
 out:
 	mdb_cursor_close(c);
 	return rc;
@@ -460,11 +353,11 @@ static int dot_log_top(MDB_cursor *c, uint64_t node, uint64_t *top)
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	if (k.mv_size != 16)
 		return -EIO;
-	if (get_be64(k.mv_data) == node)
-		*top = get_be64((uint8_t *)k.mv_data + 8);
+	if (rumord_get_be64(k.mv_data) == node)
+		*top = rumord_get_be64((uint8_t *)k.mv_data + 8);
 	return 0;
 }
 
@@ -482,15 +375,15 @@ static int dot_log_trim(MDB_cursor *c, uint64_t node, uint64_t floor)
 		if (rc == MDB_NOTFOUND)
 			return 0;
 		if (rc)
-			return mdb_err(rc);
+			return rumord_mdb_err(rc);
 		if (k.mv_size != 16)
 			return -EIO;
-		if (get_be64(k.mv_data) != node ||
-		    get_be64((uint8_t *)k.mv_data + 8) > floor)
+		if (rumord_get_be64(k.mv_data) != node ||
+		    rumord_get_be64((uint8_t *)k.mv_data + 8) > floor)
 			return 0;
 		rc = mdb_cursor_del(c, 0);
 		if (rc)
-			return mdb_err(rc);
+			return rumord_mdb_err(rc);
 	}
 }
 
@@ -510,14 +403,14 @@ static int dot_log_add(struct rumord_store *s, MDB_txn *txn,
 
 	rc = mdb_cursor_open(txn, s->dots, &c);
 	if (rc)
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	rc = dot_log_top(c, d.node, &top);
 	if (rc)
 		goto out;
 	if (d.counter < top && top - d.counter >= s->dot_log_max)
 		goto out;
 	dot_key(kb, d);
-	rc = mdb_err(mdb_cursor_put(c, &k, (MDB_val *)&lk->v, 0));
+	rc = rumord_mdb_err(mdb_cursor_put(c, &k, (MDB_val *)&lk->v, 0));
 	if (rc)
 		goto out;
 	if (d.counter > top)
@@ -538,7 +431,7 @@ static int dot_log_del(struct rumord_store *s, MDB_txn *txn,
 
 	dot_key(kb, d);
 	rc = mdb_del(txn, s->dots, &k, NULL);
-	return rc == MDB_NOTFOUND ? 0 : mdb_err(rc);
+	return rc == MDB_NOTFOUND ? 0 : rumord_mdb_err(rc);
 }
 
 /* ---- writing a record ---- */
@@ -564,15 +457,16 @@ static int write_record(struct rumord_store *s, MDB_txn *txn,
 	int rc;
 
 	v.mv_size = REC_HDR + rec->key_len + rec->value_len;
-	rc = mdb_err(mdb_put(txn, s->records, &w->lk.v, &v, MDB_RESERVE));
+	rc = rumord_mdb_err(mdb_put(txn, s->records, &w->lk.v, &v,
+				    MDB_RESERVE));
 	if (rc)
 		return rc;
 	rec_encode(v.mv_data, rec);
 	if (!w->had) {
-		put_be64(hb, w->khash);
+		rumord_put_be64(hb, w->khash);
 		rc = mdb_put(txn, s->khash, &hk, &w->lk.v, MDB_NODUPDATA);
 		if (rc && rc != MDB_KEYEXIST)
-			return mdb_err(rc);
+			return rumord_mdb_err(rc);
 	} else {
 		rc = dot_log_del(s, txn, w->old.dot);
 		if (rc)
@@ -597,7 +491,7 @@ static int write_begin(struct rumord_store *s, MDB_txn **txn, struct write *w,
 	memset(w, 0, sizeof(*w));
 	lkey_make(&w->lk, key, key_len);
 	w->khash = rumord_key_hash(key, key_len);
-	rc = writer(s, txn);
+	rc = rumord_mdb_writer(&s->mdb, txn);
 	if (rc)
 		return rc;
 	rc = rec_lookup(s, *txn, &w->lk, key, key_len, &cur);
@@ -683,11 +577,7 @@ static int local_write(struct rumord_store *s, const void *key,
 		rc = meta_put_u64(s, txn, "counter", rec.version.dot.counter);
 	if (!rc)
 		rc = meta_put_u64(s, txn, "hlc", clock.last);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = commit(txn);
+	rc = rumord_mdb_finish(txn, rc);
 	if (rc)
 		return rc;
 	s->hlc = clock;
@@ -754,11 +644,7 @@ int rumord_store_apply(struct rumord_store *s, const struct rumord_record *rec)
 	}
 	if (!rc)
 		rc = meta_put_u64(s, txn, "hlc", clock.last);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = commit(txn);
+	rc = rumord_mdb_finish(txn, rc);
 	if (rc)
 		return rc;
 	s->hlc = clock;
@@ -783,18 +669,14 @@ int rumord_store_cover(struct rumord_store *s, const struct rumord_bvv *seen)
 	if (!rc)
 		rc = rumord_bvv_merge(&merged, seen);
 	if (!rc)
-		rc = writer(s, &txn);
+		rc = rumord_mdb_writer(&s->mdb, &txn);
 	if (rc)
 		goto out;
 	/* Only the origins whose entry grew are written. */
 	for (i = 0; !rc && i < merged.n; i++)
 		if (!entry_same(&s->bvv, &merged.e[i]))
 			rc = bvv_put_entry(s, txn, &merged.e[i]);
-	if (rc) {
-		mdb_txn_abort(txn);
-		goto out;
-	}
-	rc = commit(txn);
+	rc = rumord_mdb_finish(txn, rc);
 	if (rc)
 		goto out;
 	rumord_bvv_free(&s->bvv);
@@ -816,7 +698,7 @@ int rumord_store_get(struct rumord_store *s, const void *key, size_t key_len,
 
 	if (check_key(key, key_len))
 		return -EINVAL;
-	rc = reader(s, &txn);
+	rc = rumord_mdb_reader(&s->mdb, &txn);
 	if (rc)
 		return rc;
 	lkey_make(&lk, key, key_len);
@@ -833,7 +715,7 @@ int rumord_store_by_dot(struct rumord_store *s, struct rumord_dot d,
 	MDB_txn *txn;
 	int rc;
 
-	rc = reader(s, &txn);
+	rc = rumord_mdb_reader(&s->mdb, &txn);
 	if (rc)
 		return rc;
 	dot_key(kb, d);
@@ -841,12 +723,12 @@ int rumord_store_by_dot(struct rumord_store *s, struct rumord_dot d,
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	rc = mdb_get(txn, s->records, &lk, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
 	if (rc)
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	rc = rec_decode(&lk, &v, out);
 	if (rc)
 		return rc;
@@ -866,32 +748,32 @@ int rumord_store_range(struct rumord_store *s, uint64_t lo, uint64_t hi,
 
 	if (lo > hi)
 		return 0;
-	rc = reader(s, &txn);
+	rc = rumord_mdb_reader(&s->mdb, &txn);
 	if (rc)
 		return rc;
 	rc = mdb_cursor_open(txn, s->khash, &c);
 	if (rc)
-		return mdb_err(rc);
-	put_be64(hb, lo);
+		return rumord_mdb_err(rc);
+	rumord_put_be64(hb, lo);
 	for (rc = mdb_cursor_get(c, &k, &lk, MDB_SET_RANGE); !rc;
 	     rc = mdb_cursor_get(c, &k, &lk, MDB_NEXT)) {
 		if (k.mv_size != 8) {
 			rc = -EIO;
 			goto out;
 		}
-		if (get_be64(k.mv_data) > hi)
+		if (rumord_get_be64(k.mv_data) > hi)
 			break;
 		rc = mdb_get(txn, s->records, &lk, &v);
 		if (!rc)
 			rc = rec_decode(&lk, &v, &rec);
 		else
-			rc = mdb_err(rc);	/* an index entry without its record */
+			rc = rumord_mdb_err(rc); /* an index entry without its record */
 		if (!rc)
 			rc = fn(&rec, arg);
 		if (rc)
 			goto out;
 	}
-	rc = rc == MDB_NOTFOUND || !rc ? 0 : mdb_err(rc);
+	rc = rc == MDB_NOTFOUND || !rc ? 0 : rumord_mdb_err(rc);
 out:
 	mdb_cursor_close(c);
 	return rc;
@@ -927,12 +809,12 @@ int rumord_store_list(struct rumord_store *s, const void *prefix,
 			skip_start = true;
 		}
 	}
-	rc = reader(s, &txn);
+	rc = rumord_mdb_reader(&s->mdb, &txn);
 	if (rc)
 		return rc;
 	rc = mdb_cursor_open(txn, s->records, &c);
 	if (rc)
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	k = start.v;
 	if (k.mv_size)
 		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
@@ -956,7 +838,7 @@ int rumord_store_list(struct rumord_store *s, const void *prefix,
 		if (rc)
 			goto out;
 	}
-	rc = rc == MDB_NOTFOUND || !rc ? 0 : mdb_err(rc);
+	rc = rc == MDB_NOTFOUND || !rc ? 0 : rumord_mdb_err(rc);
 out:
 	mdb_cursor_close(c);
 	return rc;
@@ -968,12 +850,12 @@ int rumord_store_count(struct rumord_store *s, uint64_t *records)
 	MDB_txn *txn;
 	int rc;
 
-	rc = reader(s, &txn);
+	rc = rumord_mdb_reader(&s->mdb, &txn);
 	if (rc)
 		return rc;
 	rc = mdb_stat(txn, s->records, &st);
 	if (rc)
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	*records = st.ms_entries;
 	return 0;
 }
@@ -1007,11 +889,11 @@ static int gc_delete(struct rumord_store *s, MDB_txn *txn,
 
 	rc = mdb_del(txn, s->records, (MDB_val *)&it->lk.v, NULL);
 	if (rc)
-		return mdb_err(rc);
-	put_be64(hb, it->khash);
+		return rumord_mdb_err(rc);
+	rumord_put_be64(hb, it->khash);
 	rc = mdb_del(txn, s->khash, &hk, (MDB_val *)&it->lk.v);
 	if (rc && rc != MDB_NOTFOUND)
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	return dot_log_del(s, txn, it->dot);
 }
 
@@ -1031,13 +913,13 @@ static long gc_batch(struct rumord_store *s, struct gc_item *items,
 	size_t n = 0, i;
 	int rc;
 
-	rc = writer(s, &txn);
+	rc = rumord_mdb_writer(&s->mdb, &txn);
 	if (rc)
 		return rc;
 	rc = mdb_cursor_open(txn, s->records, &c);
 	if (rc) {
 		mdb_txn_abort(txn);
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	}
 	k = resume->v;
 	rc = mdb_cursor_get(c, &k, &v, *started ? MDB_SET_RANGE : MDB_FIRST);
@@ -1062,14 +944,10 @@ static long gc_batch(struct rumord_store *s, struct gc_item *items,
 	}
 	mdb_cursor_close(c);
 	*done = rc == MDB_NOTFOUND;
-	rc = rc == MDB_NOTFOUND ? 0 : rc > 0 ? mdb_err(rc) : rc;
+	rc = rc == MDB_NOTFOUND ? 0 : rc > 0 ? rumord_mdb_err(rc) : rc;
 	for (i = 0; !rc && i < n; i++)
 		rc = gc_delete(s, txn, &items[i]);
-	if (rc) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	rc = commit(txn);
+	rc = rumord_mdb_finish(txn, rc);
 	if (rc)
 		return rc;
 	for (i = 0; i < n; i++)
@@ -1107,29 +985,20 @@ long rumord_store_gc(struct rumord_store *s,
 
 /* ---- open and close ---- */
 
-static int open_dbs(struct rumord_store *s, MDB_txn *txn)
+/* The environment and its databases, opened in the write transaction *txn. */
+static int open_env(struct rumord_store *s, const char *dir, size_t map_size,
+		    MDB_txn **txn)
 {
-	static const struct {
-		const char *name;
-		size_t offset;
-		unsigned int flags;
-	} dbs[] = {
-		{ "records", offsetof(struct rumord_store, records), 0 },
-		{ "khash", offsetof(struct rumord_store, khash), MDB_DUPSORT },
-		{ "dots", offsetof(struct rumord_store, dots), 0 },
-		{ "bvv", offsetof(struct rumord_store, bvvdb), 0 },
-		{ "meta", offsetof(struct rumord_store, meta), 0 },
+	const struct rumord_mdb_db dbs[] = {
+		{ "records", 0, &s->records },
+		{ "khash", MDB_DUPSORT, &s->khash },
+		{ "dots", 0, &s->dots },
+		{ "bvv", 0, &s->bvvdb },
+		{ "meta", 0, &s->meta },
 	};
-	size_t i;
-	int rc;
 
-	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
-		rc = mdb_dbi_open(txn, dbs[i].name, MDB_CREATE | dbs[i].flags,
-				  (MDB_dbi *)((char *)s + dbs[i].offset));
-		if (rc)
-			return mdb_err(rc);
-	}
-	return 0;
+	return rumord_mdb_open(&s->mdb, dir, map_size, dbs,
+			       sizeof(dbs) / sizeof(dbs[0]), txn);
 }
 
 static int new_node_id(uint64_t *id)
@@ -1144,20 +1013,13 @@ static int new_node_id(uint64_t *id)
 /* The layout, the node id (drawn on first open), the counter, the clock. */
 static int open_meta(struct rumord_store *s, MDB_txn *txn)
 {
-	uint64_t layout;
+	uint64_t layout = STORE_LAYOUT;
 	bool found;
 	int rc;
 
-	rc = meta_get_u64(s, txn, "layout", &layout, &found);
+	rc = rumord_mdb_layout(txn, s->meta, &layout, sizeof(layout));
 	if (rc)
 		return rc;
-	if (found && layout != STORE_LAYOUT)
-		return -EPROTO;
-	if (!found) {
-		rc = meta_put_u64(s, txn, "layout", STORE_LAYOUT);
-		if (rc)
-			return rc;
-	}
 	rc = meta_get_u64(s, txn, "node_id", &s->node_id, &found);
 	if (rc)
 		return rc;
@@ -1188,7 +1050,7 @@ static int rebuild(struct rumord_store *s, MDB_txn *txn)
 
 	rc = mdb_cursor_open(txn, s->records, &c);
 	if (rc)
-		return mdb_err(rc);
+		return rumord_mdb_err(rc);
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); !rc;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		rc = rec_decode(&k, &v, &rec);
@@ -1203,30 +1065,7 @@ static int rebuild(struct rumord_store *s, MDB_txn *txn)
 			rumord_hlc_observe(&s->hlc, rec.version.hlc, wall);
 	}
 	mdb_cursor_close(c);
-	return rc == MDB_NOTFOUND ? 0 : rc > 0 ? mdb_err(rc) : rc;
-}
-
-static int open_env(struct rumord_store *s, const char *dir, size_t map_size)
-{
-	int rc;
-
-	rc = mdb_env_create(&s->env);
-	if (rc)
-		return mdb_err(rc);
-	rc = mdb_env_set_mapsize(s->env, map_size);
-	if (!rc)
-		rc = mdb_env_set_maxdbs(s->env, 5);
-	/*
-	 * MDB_NOTLS: the read snapshot that handed-out records point into may
-	 * stay open while the same thread writes. No MDB_NOSYNC: a commit is
-	 * on disk when it returns.
-	 */
-	if (!rc)
-		rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600);
-	/* Reader slots of a process killed while reading are freed. */
-	if (!rc)
-		rc = mdb_reader_check(s->env, NULL);
-	return mdb_err(rc);
+	return rc == MDB_NOTFOUND ? 0 : rc > 0 ? rumord_mdb_err(rc) : rc;
 }
 
 int rumord_store_open(struct rumord_store **out, const char *dir,
@@ -1242,32 +1081,23 @@ int rumord_store_open(struct rumord_store **out, const char *dir,
 	rumord_bvv_init(&s->bvv);
 	s->dot_log_max = opts && opts->dot_log_max ? opts->dot_log_max
 						   : RUMORD_STORE_DOT_LOG;
-	s->wall_ms = opts && opts->wall_ms ? opts->wall_ms : realtime_ms;
+	s->wall_ms = opts && opts->wall_ms ? opts->wall_ms : rumord_realtime_ms;
 	s->merkle = rumord_merkle_new();
 	if (!s->merkle) {
 		rc = -ENOMEM;
 		goto err;
 	}
 	rc = open_env(s, dir, opts && opts->map_size ? opts->map_size
-						     : RUMORD_STORE_MAP_SIZE);
+						     : RUMORD_STORE_MAP_SIZE,
+		      &txn);
+	if (rc)
+		goto err;
+	rc = rumord_mdb_finish(txn, open_meta(s, txn));
 	if (rc)
 		goto err;
 
-	rc = mdb_err(mdb_txn_begin(s->env, NULL, 0, &txn));
-	if (rc)
-		goto err;
-	rc = open_dbs(s, txn);
-	if (!rc)
-		rc = open_meta(s, txn);
-	if (rc) {
-		mdb_txn_abort(txn);
-		goto err;
-	}
-	rc = commit(txn);
-	if (rc)
-		goto err;
-
-	rc = mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn));
+	rc = rumord_mdb_err(mdb_txn_begin(s->mdb.env, NULL, MDB_RDONLY,
+					  &txn));
 	if (rc)
 		goto err;
 	rc = bvv_load(s, txn);
@@ -1288,10 +1118,7 @@ void rumord_store_close(struct rumord_store *s)
 {
 	if (!s)
 		return;
-	if (s->rtxn)
-		mdb_txn_abort(s->rtxn);
-	if (s->env)
-		mdb_env_close(s->env);
+	rumord_mdb_close(&s->mdb);
 	rumord_merkle_free(s->merkle);
 	rumord_bvv_free(&s->bvv);
 	free(s);
