@@ -182,6 +182,8 @@ static int rumor_nl_up(struct sk_buff *skb, struct genl_info *info)
 
 	mutex_lock(&rn->lock);
 	err = rumor_instance_up(rn, genl_info_net(info), &cfg, info->extack);
+	if (!err)
+		rumor_netlink_instance(rn->inst, 1);
 	mutex_unlock(&rn->lock);
 	return err;
 }
@@ -192,9 +194,10 @@ static int rumor_nl_down(struct sk_buff *skb, struct genl_info *info)
 	int err = 0;
 
 	mutex_lock(&rn->lock);
-	if (instance_of(rn, info))
+	if (instance_of(rn, info)) {
+		rumor_netlink_instance(rn->inst, 0);
 		rumor_instance_down(rn);
-	else
+	} else
 		err = -ENETDOWN;
 	mutex_unlock(&rn->lock);
 	return err;
@@ -648,6 +651,51 @@ nospace:
 	return -EMSGSIZE;
 }
 
+/* An event for the events group, or NULL when nobody listens. */
+static struct sk_buff *event_new(struct rumor_instance *inst, u8 cmd,
+				 void **hdr)
+{
+	struct sk_buff *skb;
+
+	if (!genl_has_listeners(&rumor_genl_family, inst->net,
+				RUMOR_MCGRP_EVENTS_ID))
+		return NULL;
+	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!skb)
+		return NULL;
+	*hdr = genlmsg_put(skb, 0, 0, &rumor_genl_family, 0, cmd);
+	if (!*hdr) {
+		nlmsg_free(skb);
+		return NULL;
+	}
+	return skb;
+}
+
+static void event_send(struct rumor_instance *inst, struct sk_buff *skb,
+		       void *hdr)
+{
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&rumor_genl_family, inst->net, skb, 0,
+				RUMOR_MCGRP_EVENTS_ID, GFP_KERNEL);
+}
+
+void rumor_netlink_instance(struct rumor_instance *inst, int up)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	skb = event_new(inst, up ? RUMOR_CMD_INSTANCE_UP :
+			RUMOR_CMD_INSTANCE_DOWN, &hdr);
+	if (!skb)
+		return;
+	if (nla_put_u64_64bit(skb, RUMOR_A_NODE_ID, inst->node->id, RUMOR_A_PAD) ||
+	    nla_put_u16(skb, RUMOR_A_PORT, inst->cfg.port)) {
+		nlmsg_free(skb);
+		return;
+	}
+	event_send(inst, skb, hdr);
+}
+
 void rumor_netlink_neighbor(struct rumor_instance *inst,
 			    const struct rumor_member *m, int up)
 {
@@ -655,28 +703,18 @@ void rumor_netlink_neighbor(struct rumor_instance *inst,
 	struct nlattr *nest;
 	void *hdr;
 
-	if (!genl_has_listeners(&rumor_genl_family, inst->net,
-				RUMOR_MCGRP_EVENTS_ID))
-		return;
-	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	skb = event_new(inst, up ? RUMOR_CMD_NEIGHBOR_UP :
+			RUMOR_CMD_NEIGHBOR_DOWN, &hdr);
 	if (!skb)
 		return;
-	hdr = genlmsg_put(skb, 0, 0, &rumor_genl_family, 0,
-			  up ? RUMOR_CMD_NEIGHBOR_UP : RUMOR_CMD_NEIGHBOR_DOWN);
-	if (!hdr)
-		goto nospace;
 	nest = nla_nest_start(skb, RUMOR_A_PEER);
 	if (!nest || put_ep(skb, RUMOR_PEER_A_ADDR, RUMOR_PEER_A_PORT, &m->ep) ||
-	    nla_put_u64_64bit(skb, RUMOR_PEER_A_NODE_ID, m->id, RUMOR_PEER_A_PAD))
-		goto nospace;
+	    nla_put_u64_64bit(skb, RUMOR_PEER_A_NODE_ID, m->id, RUMOR_PEER_A_PAD)) {
+		nlmsg_free(skb);
+		return;
+	}
 	nla_nest_end(skb, nest);
-	genlmsg_end(skb, hdr);
-	genlmsg_multicast_netns(&rumor_genl_family, inst->net, skb, 0,
-				RUMOR_MCGRP_EVENTS_ID, GFP_KERNEL);
-	return;
-
-nospace:
-	nlmsg_free(skb);
+	event_send(inst, skb, hdr);
 }
 
 static const struct genl_small_ops rumor_genl_ops[] = {

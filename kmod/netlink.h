@@ -18,5 +18,6 @@ int rumor_netlink_deliver(struct rumor_instance *inst,
 			  const struct rumor_ep *from);
 void rumor_netlink_neighbor(struct rumor_instance *inst,
 			    const struct rumor_member *m, int up);
+void rumor_netlink_instance(struct rumor_instance *inst, int up);
 
 #endif /* _RUMOR_NETLINK_H */

@@ -92,6 +92,29 @@ test_xdp_follows_instance_port() {
 	rctl p xdp detach dev lo
 }
 
+# rumorctl up and down announce the instance on the events group, in
+# order, with its node id and port.
+test_instance_events() {
+	local mon id1 id2 want
+	node_add ev
+	"$RUMORCTL" -n "$(nsname ev)" -j monitor events count 4 timeout 30 \
+		ready "$TMP/ev.ready" >"$TMP/ev.events" 2>&1 &
+	mon=$!
+	wait_for 10 test -e "$TMP/ev.ready" || fail "the monitor did not start"
+	rctl ev up port 7901
+	id1=$(rctl ev -j show | jq -r .node_id)
+	rctl ev down
+	rctl ev up port 7902
+	id2=$(rctl ev -j show | jq -r .node_id)
+	rctl ev down
+	wait "$mon" || fail "monitor: $(cat "$TMP/ev.events")"
+	want=$(printf '%s\n' \
+		"instance_up $id1 7901" "instance_down $id1 7901" \
+		"instance_up $id2 7902" "instance_down $id2 7902")
+	expect_eq "instance events" \
+		"$(jq -r '"\(.event) \(.node_id) \(.port)"' "$TMP/ev.events")" "$want"
+}
+
 test_contacts_bound() {
 	local i
 	node_add z
@@ -168,13 +191,14 @@ test_reload_with_instances() {
 }
 
 require_root
-ktap_header 12
+ktap_header 13
 run_test module_missing test_module_missing
 run_test cli_errors test_cli_errors
 run_test module_load load_module
 run_test extack_messages test_extack_messages
 run_test port_in_use test_port_in_use
 run_test xdp_follows_instance_port test_xdp_follows_instance_port
+run_test instance_events test_instance_events
 run_test contacts_bound test_contacts_bound
 run_test unprivileged_eperm test_unprivileged
 run_test userns_container test_userns_container

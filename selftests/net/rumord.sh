@@ -369,7 +369,7 @@ views_agree() {
 # The instance going down and up under a running rumord: writes go on,
 # the broadcast comes back, and rumord's active view is the new one.
 test_sigterm_and_instance() {
-	local n=h16 pid rc out want before after
+	local n=h16 pid rc out want before after old_id new_id
 	# The cluster's rumord (not a child of ours: its end is seen, not its status).
 	[ -S "$(sock_of $n)" ] || fail "no socket $(sock_of $n)"
 	rumord_stop $n TERM
@@ -408,10 +408,17 @@ test_sigterm_and_instance() {
 	rumord_spawn $n
 	rumord_up $n
 	[ -z "$SESSIONS" ] || before=$(rumord_view $n | wc -l)
+	old_id=$(rctl $n -j show | jq -r .node_id)
 	rctl $n down
+	# The module says so (INSTANCE_DOWN), and rumord logs it.
+	wait_for 10 grep -q "rumor instance down (node $old_id)" "$TMP/rumord.$n.log" ||
+		fail "rumord did not hear of the instance going down: $(tail -n2 "$TMP/rumord.$n.log")"
 	rctl $n kv put down/$n "written while the instance was down" ||
 		fail "a put with the instance down was refused"
 	rctl $n up $FAST
+	new_id=$(rctl $n -j show | jq -r .node_id)
+	wait_for 10 grep -q "rumor instance up: node $new_id" "$TMP/rumord.$n.log" ||
+		fail "rumord did not hear of the instance coming up: $(tail -n2 "$TMP/rumord.$n.log")"
 	rctl $n join 10.9.0.2
 	if [ -n "$SESSIONS" ]; then
 		wait_for 20 views_agree $n ||

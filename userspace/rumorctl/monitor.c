@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rumorctl monitor [deliveries|events|all]: print every message this node
- * delivers, or every change of its active view, as it happens.
+ * delivers, or every change of its active view and every instance up or
+ * down, as it happens.
  */
 #include <errno.h>
 #include <poll.h>
@@ -56,6 +57,37 @@ static int print_event(struct monitor *m, const struct nlmsghdr *nlh, bool up)
 	return m->want && m->seen >= m->want ? MNL_CB_STOP : MNL_CB_OK;
 }
 
+/* The namespace's instance came up or went down. */
+static int print_instance(struct monitor *m, const struct nlmsghdr *nlh,
+			  bool up)
+{
+	const struct nlattr *tb[RUMOR_A_MAX + 1] = { 0 };
+	char id[17];
+
+	if (rumor_nl_parse(nlh, tb, RUMOR_A_MAX) || !tb[RUMOR_A_NODE_ID] ||
+	    !tb[RUMOR_A_PORT])
+		return MNL_CB_OK;
+	snprintf(id, sizeof(id), "%016llx",
+		 (unsigned long long)mnl_attr_get_u64(tb[RUMOR_A_NODE_ID]));
+	if (rumorctl_opts.json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_open_object(&j, NULL);
+		json_str(&j, "event", up ? "instance_up" : "instance_down");
+		json_str(&j, "node_id", id);
+		json_u64(&j, "port", mnl_attr_get_u16(tb[RUMOR_A_PORT]));
+		json_close_object(&j);
+		json_end(&j);
+	} else {
+		printf("instance %s node %s port %u\n", up ? "up" : "down", id,
+		       mnl_attr_get_u16(tb[RUMOR_A_PORT]));
+		fflush(stdout);
+	}
+	m->seen++;
+	return m->want && m->seen >= m->want ? MNL_CB_STOP : MNL_CB_OK;
+}
+
 static void print_payload_text(const uint8_t *p, size_t len)
 {
 	size_t i;
@@ -98,6 +130,9 @@ static int deliver_cb(const struct nlmsghdr *nlh, void *data)
 	if (genl->cmd == RUMOR_CMD_NEIGHBOR_UP ||
 	    genl->cmd == RUMOR_CMD_NEIGHBOR_DOWN)
 		return print_event(m, nlh, genl->cmd == RUMOR_CMD_NEIGHBOR_UP);
+	if (genl->cmd == RUMOR_CMD_INSTANCE_UP ||
+	    genl->cmd == RUMOR_CMD_INSTANCE_DOWN)
+		return print_instance(m, nlh, genl->cmd == RUMOR_CMD_INSTANCE_UP);
 	if (genl->cmd != RUMOR_CMD_DELIVER)
 		return MNL_CB_OK;
 	if (rumor_nl_parse(nlh, tb, RUMOR_A_MAX) || !tb[RUMOR_A_ORIGIN] ||

@@ -379,9 +379,10 @@ static int read_members(struct rumord_genl *g)
  * The instance as it is now, and the active view if it changed under us.
  * An instance taken down and up again (rumorctl down; rumorctl up) has a
  * new id, perhaps another max-payload, and none of the old one's
- * neighbours, which left without a NEIGHBOR_DOWN: the module sends none
- * when an instance goes. So a new id means the view is read again, and an
- * instance that is down has no view at all.
+ * neighbours, which left without a NEIGHBOR_DOWN. INSTANCE_DOWN and
+ * INSTANCE_UP say so, but not when the module or the namespace went, and
+ * not if they were lost (ENOBUFS): so a new id seen anywhere means the
+ * view is read again, and an instance that is down has no view at all.
  */
 static int resync(struct rumord_genl *g, bool members)
 {
@@ -436,6 +437,34 @@ static void on_neighbor(struct rumord_genl *g, const struct nlmsghdr *nlh,
 		g->ops->neighbor(g->arg, &n, up);
 }
 
+/* rumorctl down or up in this namespace. */
+static void on_instance(struct rumord_genl *g, const struct nlmsghdr *nlh,
+			bool up)
+{
+	const struct nlattr *tb[RUMOR_A_MAX + 1] = { 0 };
+	uint64_t id;
+
+	if (parse(nlh, tb, RUMOR_A_MAX) ||
+	    !attr_is(tb[RUMOR_A_NODE_ID], sizeof(uint64_t))) {
+		g->stats.malformed++;
+		return;
+	}
+	id = mnl_attr_get_u64(tb[RUMOR_A_NODE_ID]);
+	if (up) {
+		g->stats.instance_up++;
+		/* Its view is empty now; NEIGHBOR_UPs follow as it joins. */
+		resync(g, true);
+	} else {
+		g->stats.instance_down++;
+		if (id == g->node_id) {
+			g->state = RUMOR_STATE_DOWN;
+			g->nnb = 0;
+		}
+	}
+	if (g->ops->instance)
+		g->ops->instance(g->arg, id, up);
+}
+
 static void on_deliver(struct rumord_genl *g, const struct nlmsghdr *nlh)
 {
 	const struct nlattr *tb[RUMOR_A_MAX + 1] = { 0 };
@@ -475,6 +504,10 @@ static int mc_cb(const struct nlmsghdr *nlh, void *data)
 	case RUMOR_CMD_NEIGHBOR_UP:
 	case RUMOR_CMD_NEIGHBOR_DOWN:
 		on_neighbor(g, nlh, genl->cmd == RUMOR_CMD_NEIGHBOR_UP);
+		break;
+	case RUMOR_CMD_INSTANCE_UP:
+	case RUMOR_CMD_INSTANCE_DOWN:
+		on_instance(g, nlh, genl->cmd == RUMOR_CMD_INSTANCE_UP);
 		break;
 	}
 	return MNL_CB_OK;

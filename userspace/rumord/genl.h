@@ -36,6 +36,7 @@ struct rumord_genl_stats {
 	uint64_t neighbor_up, neighbor_down;
 	uint64_t stale_replies;	/* answers to earlier requests, skipped */
 	uint64_t restarts;	/* the instance found restarted: view read again */
+	uint64_t instance_up, instance_down;	/* the module's events */
 };
 
 struct rumord_genl_ops {
@@ -44,6 +45,8 @@ struct rumord_genl_ops {
 			const void *payload, size_t len);
 	void (*lost)(void *arg);
 	void (*neighbor)(void *arg, const struct rumord_neighbor *n, bool up);
+	/* rumorctl up or down here: the instance with node id @id. */
+	void (*instance)(void *arg, uint64_t id, bool up);
 };
 
 struct rumord_genl;

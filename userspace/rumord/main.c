@@ -514,10 +514,22 @@ static void on_neighbor(void *arg, const struct rumord_neighbor *n, bool up)
 				      n->addr_len);
 }
 
+static void on_instance(void *arg, uint64_t id, bool up)
+{
+	(void)arg;
+	if (up)
+		rumord_info("rumor instance up: node %016llx", (unsigned long long)id);
+	else
+		rumord_warn("rumor instance down (node %016llx): writes are stored "
+			    "but not broadcast until it is up again",
+			    (unsigned long long)id);
+}
+
 static const struct rumord_genl_ops genl_ops = {
 	.deliver = on_deliver,
 	.lost = on_lost,
 	.neighbor = on_neighbor,
+	.instance = on_instance,
 };
 
 static void genl_event(struct rumord *d, struct rumord_watch *w,

@@ -62,6 +62,14 @@
  * RUMOR_CMD_NEIGHBOR_UP, RUMOR_CMD_NEIGHBOR_DOWN: sent to multicast group
  * RUMOR_MCGRP_EVENTS when a member enters or leaves the active view.
  *    RUMOR_A_PEER: NLA_NESTED (ADDR, PORT, NODE_ID)
+ *
+ * RUMOR_CMD_INSTANCE_UP, RUMOR_CMD_INSTANCE_DOWN: sent to multicast group
+ * RUMOR_MCGRP_EVENTS when RUMOR_CMD_UP brings this namespace's instance up
+ * or RUMOR_CMD_DOWN takes it down; the active view goes with it, without
+ * a NEIGHBOR_DOWN per member. None is sent when the namespace or the
+ * module goes away (the listeners or the family go with them).
+ *    RUMOR_A_NODE_ID: NLA_U64, the instance's node id
+ *    RUMOR_A_PORT: NLA_U16
  */
 #ifndef _UAPI_LINUX_RUMOR_H
 #define _UAPI_LINUX_RUMOR_H
@@ -89,6 +97,8 @@ enum rumor_cmd {
 	RUMOR_CMD_DELIVER,
 	RUMOR_CMD_NEIGHBOR_UP,
 	RUMOR_CMD_NEIGHBOR_DOWN,
+	RUMOR_CMD_INSTANCE_UP,
+	RUMOR_CMD_INSTANCE_DOWN,
 	__RUMOR_CMD_MAX
 };
 #define RUMOR_CMD_MAX (__RUMOR_CMD_MAX - 1)
