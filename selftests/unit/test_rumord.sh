@@ -22,26 +22,10 @@ STATE=$TMP/state
 # Ports of our own, unlikely to be taken: from this shell's pid.
 PORT=$((20000 + $$ % 20000))
 
-# Every rumord a test starts: a test that fails half-way leaves them
-# running, and the next must not find the state directory in use.
-reap() {
-	local pid
-	[ -f "$TMP/pids" ] || return 0
-	while read -r pid; do
-		kill -9 "$pid" 2>/dev/null
-	done <"$TMP/pids"
-	: >"$TMP/pids"
-}
-
-cleanup() {
-	reap
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
 export RUMORD_SOCKET=$SOCK
 
 source "$REPO/selftests/lib/ktap.sh"
+source "$REPO/selftests/lib/rumord.sh"
 
 TESTS=(kv_basics kv_json kv_errors startup_errors sigterm_and_restart
        hostile_frames list_in_chunks kill9_loses_no_acked_write
@@ -72,14 +56,6 @@ stop() {
 	kill -TERM "$RUMORD_PID"
 	STOP_RC=0
 	wait "$RUMORD_PID" || STOP_RC=$?
-}
-
-# run EXPECTED_RC COMMAND...: the output (stdout and stderr) in $OUT.
-run() {
-	local want=$1 rc=0
-	shift
-	OUT=$("$@" 2>&1) || rc=$?
-	[ "$rc" = "$want" ] || fail "$* exited $rc, want $want: $OUT"
 }
 
 test_kv_basics() {

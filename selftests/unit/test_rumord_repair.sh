@@ -24,22 +24,8 @@ TMP=$(mktemp -d /tmp/rumor-test-repair.XXXXXX)
 # Ports of our own, from this shell's pid, away from test_rumord.sh's.
 BASE=$((40000 + $$ % 15000))
 
-reap() {
-	local pid
-	[ -f "$TMP/pids" ] || return 0
-	while read -r pid; do
-		kill -9 "$pid" 2>/dev/null
-	done <"$TMP/pids"
-	: >"$TMP/pids"
-}
-
-cleanup() {
-	reap
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
 source "$REPO/selftests/lib/ktap.sh"
+source "$REPO/selftests/lib/rumord.sh"
 
 TESTS=(converge_by_sessions_alone interval_zero_needs_repair_now
        startup_request_served hostile_peers)
@@ -85,14 +71,6 @@ start() {
 		sleep 0.05
 	done
 	fail "rumord $node did not come up"
-}
-
-# run EXPECTED_RC COMMAND...: output (stdout and stderr) in $OUT.
-run() {
-	local want=$1 rc=0
-	shift
-	OUT=$("$@" 2>&1) || rc=$?
-	[ "$rc" = "$want" ] || fail "$* exited $rc, want $want: $OUT"
 }
 
 # Every node's `kv list -j` is the same: 0, else 1.

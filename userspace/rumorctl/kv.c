@@ -174,6 +174,28 @@ static int read_value(const char *path, uint8_t **value, size_t *len)
 	return 0;
 }
 
+/* The end of a put or del of @key: its error, or with -j its version. */
+static int write_done(struct kv *kv, const char *key,
+		      const struct rumord_client_msg *done)
+{
+	if (done->status == -ESTALE)
+		return rumorctl_fail("kv %s: %s: held by a write stamped ahead of this node's clock",
+				     kv->c.verb, key);
+	if (done->status)
+		return rumorctl_fail("kv %s: %s", kv->c.verb,
+				     strerror(-done->status));
+	if (rumorctl_opts.json && done->has_version) {
+		json_open_object(&kv->j, NULL);
+		json_str(&kv->j, "key", key);
+		if (!strcmp(kv->c.verb, "del"))
+			json_bool(&kv->j, "already_deleted", done->unchanged);
+		json_version(&kv->j, &done->version);
+		json_close_object(&kv->j);
+		json_end(&kv->j);
+	}
+	return 0;
+}
+
 static int kv_put(struct kv *kv, int argc, char **argv)
 {
 	struct rumord_client_msg req = { .op = RUMORD_OP_PUT }, done;
@@ -203,21 +225,7 @@ static int kv_put(struct kv *kv, int argc, char **argv)
 	if (!rc)
 		rc = kv_call(kv, &req, &done);
 	free(value);
-	if (rc)
-		return rc;
-	if (done.status == -ESTALE)
-		return rumorctl_fail("kv %s: %s: held by a write stamped ahead of this node's clock",
-				     kv->c.verb, argv[0]);
-	if (done.status)
-		return rumorctl_fail("kv put: %s", strerror(-done.status));
-	if (rumorctl_opts.json && done.has_version) {
-		json_open_object(&kv->j, NULL);
-		json_str(&kv->j, "key", argv[0]);
-		json_version(&kv->j, &done.version);
-		json_close_object(&kv->j);
-		json_end(&kv->j);
-	}
-	return 0;
+	return rc ? rc : write_done(kv, argv[0], &done);
 }
 
 static int kv_del(struct kv *kv, int argc, char **argv)
@@ -235,22 +243,7 @@ static int kv_del(struct kv *kv, int argc, char **argv)
 	rc = rumord_conn_connect(&kv->c);
 	if (!rc)
 		rc = kv_call(kv, &req, &done);
-	if (rc)
-		return rc;
-	if (done.status == -ESTALE)
-		return rumorctl_fail("kv %s: %s: held by a write stamped ahead of this node's clock",
-				     kv->c.verb, argv[0]);
-	if (done.status)
-		return rumorctl_fail("kv del: %s", strerror(-done.status));
-	if (rumorctl_opts.json && done.has_version) {
-		json_open_object(&kv->j, NULL);
-		json_str(&kv->j, "key", argv[0]);
-		json_bool(&kv->j, "already_deleted", done.unchanged);
-		json_version(&kv->j, &done.version);
-		json_close_object(&kv->j);
-		json_end(&kv->j);
-	}
-	return 0;
+	return rc ? rc : write_done(kv, argv[0], &done);
 }
 
 static int kv_get(struct kv *kv, int argc, char **argv)
