@@ -4,6 +4,10 @@
  * local socket (the protocol is userspace/rumord/client.h). The socket is
  * $RUMORD_SOCKET, or `socket PATH`, or the namespace's default, so that
  * `rumorctl -n NETNS kv ...` reaches the rumord of NETNS.
+ *
+ * put, del and get take a consistency level (--w N, --r N): rumord then
+ * coordinates the request over the key's replicas and tells how it went
+ * in a QUORUM frame before the DONE. where names those replicas.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -17,11 +21,18 @@
 #include "rumord_conn.h"
 
 #define KV_USAGE \
-	"kv [socket PATH] { put KEY { VALUE | file FILE } | get KEY | del KEY | list [PREFIX] }"
+	"kv [socket PATH] { put KEY { VALUE | file FILE } [--w N [--strict]] | " \
+	"get KEY [--r N] | del KEY [--w N [--strict]] | where KEY [--n N] | " \
+	"list [PREFIX] }"
 
 struct kv {
 	struct rumord_conn c;
 	struct json j;
+	uint16_t level;		/* --w, --r or --n N; 0 without */
+	bool strict;		/* --strict */
+	bool open;		/* -j: a get's object is open */
+	bool has_quorum;
+	struct rumord_client_quorum quorum;	/* a levelled request's */
 };
 
 /* ---- output ---- */
@@ -75,7 +86,9 @@ static void json_version(struct json *j, const struct rumord_version *v)
 	json_u64(j, "counter", v->dot.counter);
 }
 
-static int json_record(struct kv *kv, const struct rumord_client_msg *m)
+/* A record; get's object stays open for its QUORUM (kv_done()). */
+static int json_record(struct kv *kv, const struct rumord_client_msg *m,
+		       bool list)
 {
 	json_open_object(&kv->j, NULL);
 	if (json_bytes(&kv->j, "key", m->key, m->key_len) ||
@@ -84,7 +97,9 @@ static int json_record(struct kv *kv, const struct rumord_client_msg *m)
 	json_version(&kv->j, &m->version);
 	if (m->version.tombstone)
 		json_bool(&kv->j, "deleted", true);
-	json_close_object(&kv->j);
+	if (list)
+		json_close_object(&kv->j);
+	kv->open = !list;
 	return 0;
 }
 
@@ -92,7 +107,7 @@ static int print_record(struct kv *kv, const struct rumord_client_msg *m,
 			bool list)
 {
 	if (rumorctl_opts.json)
-		return json_record(kv, m);
+		return json_record(kv, m, list);
 	if (list) {
 		print_escaped(m->key, m->key_len);
 		putchar('\t');
@@ -109,38 +124,50 @@ static int print_record(struct kv *kv, const struct rumord_client_msg *m,
 /* ---- one request, one reply ---- */
 
 /*
- * Send @req and read its reply: RECORDs to print_record, then DONE, whose
- * message is left in *done. Returns an exit code; a DONE with an error is
- * the caller's to report.
+ * Send @req and read its reply: RECORDs to print_record, a levelled
+ * request's QUORUM to kv->quorum, then DONE, whose message is left in
+ * *done. Returns an exit code; a DONE with an error is the caller's to
+ * report.
  */
 static int kv_call(struct kv *kv, const struct rumord_client_msg *req,
 		   struct rumord_client_msg *done)
 {
 	bool list = req->op == RUMORD_OP_LIST;
+	uint8_t also = req->level ? RUMORD_OP_QUORUM : RUMORD_OP_RECORD;
 	int rc;
 
 	rc = rumord_conn_send(&kv->c, req);
 	if (rc)
 		return rc;
 	for (;;) {
-		rc = rumord_conn_recv(&kv->c, done, RUMORD_OP_RECORD, RUMORD_OP_RECORD);
+		rc = rumord_conn_recv(&kv->c, done, RUMORD_OP_RECORD, also);
 		if (rc)
 			return rc;
 		if (done->op == RUMORD_OP_DONE)
 			return 0;
+		if (done->op == RUMORD_OP_QUORUM) {
+			kv->quorum = done->quorum;
+			kv->has_quorum = true;
+			continue;
+		}
 		rc = print_record(kv, done, list);
 		if (rc)
 			return rc;
 	}
 }
 
-static int check_key(struct kv *kv, const char *key)
+/* A request about @key, at the level and strictness of the options. */
+static int kv_key(struct kv *kv, struct rumord_client_msg *req, const char *key)
 {
 	size_t len = strlen(key);
 
 	if (!len || len > RUMORD_MAX_KEY)
 		return rumorctl_usage("kv %s: a key is 1 to %d bytes", kv->c.verb,
 				      RUMORD_MAX_KEY);
+	req->key = key;
+	req->key_len = len;
+	req->level = kv->level;
+	req->flags = kv->strict ? RUMORD_CF_STRICT : 0;
 	return 0;
 }
 
@@ -174,26 +201,67 @@ static int read_value(const char *path, uint8_t **value, size_t *len)
 	return 0;
 }
 
-/* The end of a put or del of @key: its error, or with -j its version. */
-static int write_done(struct kv *kv, const char *key,
+static void json_quorum(struct kv *kv)
+{
+	const struct rumord_client_quorum *q = &kv->quorum;
+
+	json_open_object(&kv->j, "quorum");
+#define JSON_FIELD(f)	json_u64(&kv->j, #f, q->f);
+	RUMORD_CLIENT_QUORUM_FIELDS(JSON_FIELD)
+#undef JSON_FIELD
+	if (*q->text)
+		json_str(&kv->j, "error", q->text);
+	json_close_object(&kv->j);
+}
+
+/*
+ * -j: the object of a put, del or get of @key, if it has one: a write's
+ * version, a get's record (open already), the QUORUM of either. A failed
+ * request has one too when a QUORUM tells what happened.
+ */
+static void json_done(struct kv *kv, const char *key,
 		      const struct rumord_client_msg *done)
 {
+	bool version = strcmp(kv->c.verb, "get") && !done->status &&
+		       done->has_version;
+
+	if (!kv->open && !version && !kv->has_quorum)
+		return;
+	if (!kv->open) {
+		json_open_object(&kv->j, NULL);
+		json_str(&kv->j, "key", key);
+	}
+	if (version && !strcmp(kv->c.verb, "del"))
+		json_bool(&kv->j, "already_deleted", done->unchanged);
+	if (version)
+		json_version(&kv->j, &done->version);
+	if (kv->has_quorum)
+		json_quorum(kv);
+	json_close_object(&kv->j);
+	json_end(&kv->j);
+	kv->open = false;
+}
+
+/*
+ * The end of a put, del or get of @key: with -j its object, then its
+ * error, in the words of the QUORUM's text if it has one.
+ */
+static int kv_done(struct kv *kv, const char *key,
+		   const struct rumord_client_msg *done)
+{
+	if (rumorctl_opts.json)
+		json_done(kv, key, done);
+	if (!done->status)
+		return 0;
+	if (done->status == -ENOENT && !strcmp(kv->c.verb, "get"))
+		return rumorctl_fail("kv get: %s: no such key", key);
+	if (kv->has_quorum && *kv->quorum.text)
+		return rumorctl_fail("kv %s: %s", kv->c.verb, kv->quorum.text);
 	if (done->status == -ESTALE)
 		return rumorctl_fail("kv %s: %s: held by a write stamped ahead of this node's clock",
 				     kv->c.verb, key);
-	if (done->status)
-		return rumorctl_fail("kv %s: %s", kv->c.verb,
-				     strerror(-done->status));
-	if (rumorctl_opts.json && done->has_version) {
-		json_open_object(&kv->j, NULL);
-		json_str(&kv->j, "key", key);
-		if (!strcmp(kv->c.verb, "del"))
-			json_bool(&kv->j, "already_deleted", done->unchanged);
-		json_version(&kv->j, &done->version);
-		json_close_object(&kv->j);
-		json_end(&kv->j);
-	}
-	return 0;
+	return rumorctl_fail("kv %s: %s", kv->c.verb,
+			     rumorctl_rumord_error(done->status));
 }
 
 static int kv_put(struct kv *kv, int argc, char **argv)
@@ -204,11 +272,9 @@ static int kv_put(struct kv *kv, int argc, char **argv)
 
 	if (argc != 2 && !(argc == 3 && !strcmp(argv[1], "file")))
 		return rumorctl_usage("kv put: expected KEY VALUE or KEY file FILE");
-	rc = check_key(kv, argv[0]);
+	rc = kv_key(kv, &req, argv[0]);
 	if (rc)
 		return rc;
-	req.key = argv[0];
-	req.key_len = strlen(argv[0]);
 	if (argc == 3) {
 		rc = read_value(argv[2], &value, &req.value_len);
 		if (rc)
@@ -225,51 +291,53 @@ static int kv_put(struct kv *kv, int argc, char **argv)
 	if (!rc)
 		rc = kv_call(kv, &req, &done);
 	free(value);
-	return rc ? rc : write_done(kv, argv[0], &done);
+	return rc ? rc : kv_done(kv, argv[0], &done);
+}
+
+/* del KEY, get KEY: a request about one key and its outcome. */
+static int kv_one(struct kv *kv, uint8_t op, int argc, char **argv)
+{
+	struct rumord_client_msg req = { .op = op }, done;
+	int rc;
+
+	if (argc != 1)
+		return rumorctl_usage("kv %s: expected KEY", kv->c.verb);
+	rc = kv_key(kv, &req, argv[0]);
+	if (!rc)
+		rc = rumord_conn_connect(&kv->c);
+	if (!rc)
+		rc = kv_call(kv, &req, &done);
+	return rc ? rc : kv_done(kv, argv[0], &done);
 }
 
 static int kv_del(struct kv *kv, int argc, char **argv)
 {
-	struct rumord_client_msg req = { .op = RUMORD_OP_DEL }, done;
-	int rc;
-
-	if (argc != 1)
-		return rumorctl_usage("kv del: expected KEY");
-	rc = check_key(kv, argv[0]);
-	if (rc)
-		return rc;
-	req.key = argv[0];
-	req.key_len = strlen(argv[0]);
-	rc = rumord_conn_connect(&kv->c);
-	if (!rc)
-		rc = kv_call(kv, &req, &done);
-	return rc ? rc : write_done(kv, argv[0], &done);
+	return kv_one(kv, RUMORD_OP_DEL, argc, argv);
 }
 
 static int kv_get(struct kv *kv, int argc, char **argv)
 {
-	struct rumord_client_msg req = { .op = RUMORD_OP_GET }, done;
-	int rc;
+	return kv_one(kv, RUMORD_OP_GET, argc, argv);
+}
+
+/* The key's replicas in preference order: a NODE frame each. */
+static int kv_where(struct kv *kv, int argc, char **argv)
+{
+	struct rumord_client_msg req = { .op = RUMORD_OP_WHERE };
+	int rc, status;
 
 	if (argc != 1)
-		return rumorctl_usage("kv get: expected KEY");
-	rc = check_key(kv, argv[0]);
-	if (rc)
-		return rc;
-	req.key = argv[0];
-	req.key_len = strlen(argv[0]);
-	rc = rumord_conn_connect(&kv->c);
+		return rumorctl_usage("kv where: expected KEY");
+	rc = kv_key(kv, &req, argv[0]);
 	if (!rc)
-		rc = kv_call(kv, &req, &done);
-	if (rc)
-		return rc;
-	if (done.status == -ENOENT)
-		return rumorctl_fail("kv get: %s: no such key", argv[0]);
-	if (done.status)
-		return rumorctl_fail("kv get: %s", strerror(-done.status));
-	if (rumorctl_opts.json)
-		json_end(&kv->j);
-	return 0;
+		rc = rumord_conn_connect(&kv->c);
+	if (!rc)
+		rc = rumord_conn_send(&kv->c, &req);
+	if (!rc)
+		rc = rumorctl_print_nodes(&kv->c, true, &status);
+	if (!rc && status)
+		rc = rumorctl_fail("kv where: %s", rumorctl_rumord_error(status));
+	return rc;
 }
 
 static int kv_list(struct kv *kv, int argc, char **argv)
@@ -305,12 +373,66 @@ static int kv_list(struct kv *kv, int argc, char **argv)
 static const struct {
 	const char *verb;
 	int (*run)(struct kv *kv, int argc, char **argv);
+	const char *level;	/* its level option; NULL: no options */
 } verbs[] = {
-	{ "put", kv_put },
-	{ "get", kv_get },
-	{ "del", kv_del },
-	{ "list", kv_list },
+	{ "put", kv_put, "--w" },
+	{ "get", kv_get, "--r" },
+	{ "del", kv_del, "--w" },
+	{ "where", kv_where, "--n" },
+	{ "list", kv_list, NULL },
 };
+
+static bool is_level_option(const char *s)
+{
+	return !strcmp(s, "--w") || !strcmp(s, "--r") || !strcmp(s, "--n");
+}
+
+/*
+ * Take the options out of @argv, before or after the positional arguments
+ * ("--" ends them: a value may begin with "--"), leaving those in order
+ * and *argc their number. 0 or an exit code.
+ */
+static int kv_options(struct kv *kv, const char *want, int *argc, char **argv)
+{
+	const char *verb = kv->c.verb, *seen = NULL;
+	bool options = true;
+	int i, n = 0;
+	uint64_t v;
+
+	for (i = 0; i < *argc; i++) {
+		const char *a = argv[i];
+
+		if (options && !strcmp(a, "--")) {
+			options = false;
+		} else if (options && !strcmp(a, "--strict")) {
+			kv->strict = true;
+		} else if (options && is_level_option(a)) {
+			if (strcmp(a, want))
+				return rumorctl_usage("kv %s: %s is not an option of %s (%s N is)",
+						      verb, a, verb, want);
+			if (seen)
+				return rumorctl_usage("kv %s: %s given twice", verb, a);
+			if (i + 1 == *argc)
+				return rumorctl_usage("kv %s: %s needs N", verb, a);
+			if (rumorctl_parse_u64(argv[i + 1], RUMORD_CLIENT_MAX_LEVEL, &v) ||
+			    !v)
+				return rumorctl_usage("kv %s: %s %s: N is 1 to %d", verb,
+						      a, argv[i + 1],
+						      RUMORD_CLIENT_MAX_LEVEL);
+			seen = a;
+			kv->level = (uint16_t)v;
+			i++;
+		} else {
+			argv[n++] = argv[i];
+		}
+	}
+	/* Only a coordinated write refuses stand-ins (RUMORD_CF_STRICT). */
+	if (kv->strict && (strcmp(want, "--w") || !kv->level))
+		return rumorctl_usage("kv %s: --strict goes with put or del and --w N",
+				      verb);
+	*argc = n;
+	return 0;
+}
 
 int cmd_kv(int argc, char **argv)
 {
@@ -324,18 +446,24 @@ int cmd_kv(int argc, char **argv)
 		a += 2;
 	}
 	if (a >= argc)
-		return rumorctl_usage("kv: expected put, get, del or list: " KV_USAGE);
+		return rumorctl_usage("kv: expected put, get, del, where or list: " KV_USAGE);
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[a], verbs[i].verb))
 			break;
 	if (i == sizeof(verbs) / sizeof(verbs[0]))
 		return rumorctl_usage("kv: unknown command '%s': " KV_USAGE,
 				      argv[a]);
+	memset(&kv, 0, sizeof(kv));
 	rc = rumord_conn_init(&kv.c, "kv", argv[a], path);
 	if (rc)
 		return rc;
 	json_init(&kv.j, stdout);
-	rc = verbs[i].run(&kv, argc - a - 1, argv + a + 1);
+	argc -= a + 1;
+	argv += a + 1;
+	if (verbs[i].level)
+		rc = kv_options(&kv, verbs[i].level, &argc, argv);
+	if (!rc)
+		rc = verbs[i].run(&kv, argc, argv);
 	fflush(stdout);
 	rumord_conn_close(&kv.c);
 	return rc;

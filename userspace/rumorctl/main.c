@@ -37,11 +37,16 @@ static const struct subcommand {
 	  "xdp { attach dev IFNAME [port PORT] [mode { native | skb }]\n"
 	  "                [max-origins N] [addr ADDR]... | detach dev IFNAME | stats }" },
 	{ "kv", cmd_kv,
-	  "kv [socket PATH] { put KEY { VALUE | file FILE } | get KEY | del KEY\n"
-	  "                | list [PREFIX] }   (through rumord)" },
+	  "kv [socket PATH] { put KEY { VALUE | file FILE } [--w N [--strict]]\n"
+	  "                | get KEY [--r N] | del KEY [--w N [--strict]]\n"
+	  "                | where KEY [--n N] | list [PREFIX] }   (through rumord)" },
 	{ "repair", cmd_repair,
 	  "repair [socket PATH] { status | now ADDR[:PORT] }\n"
 	  "                (rumord's anti-entropy sessions)" },
+	{ "hints", cmd_hints,
+	  "hints [socket PATH]  (writes kept for replicas that missed them)" },
+	{ "nodes", cmd_nodes,
+	  "nodes [socket PATH]  (the cluster's members, as rumord sees them)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

@@ -224,6 +224,20 @@ static void print_info(struct repair *r, const struct rumord_client_repair *s)
 	printf("  store: %llu keys (tombstones too), Merkle root %s\n",
 	       (unsigned long long)s->merkle_entries,
 	       root_hex(s, root, sizeof(root)));
+	printf("  members: %llu up, %llu down; with a level: writes %llu "
+	       "(failed %llu), reads %llu (failed %llu)\n",
+	       (unsigned long long)s->members_up,
+	       (unsigned long long)s->members_down,
+	       (unsigned long long)s->quorum_writes,
+	       (unsigned long long)s->quorum_writes_failed,
+	       (unsigned long long)s->quorum_reads,
+	       (unsigned long long)s->quorum_reads_failed);
+	printf("  read repair: %llu stale replicas found, %llu written back; "
+	       "%llu writes to stand-ins, %llu hints stored\n",
+	       (unsigned long long)s->digest_mismatches,
+	       (unsigned long long)s->read_repairs,
+	       (unsigned long long)s->stand_ins,
+	       (unsigned long long)s->hints_stored);
 }
 
 /* ---- the verbs ---- */

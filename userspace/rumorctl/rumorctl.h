@@ -28,9 +28,14 @@ int cmd_broadcast(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_xdp(int argc, char **argv);
-/* kv.c, repair.c: rumord's key/value store and its sessions, not the module. */
+/*
+ * kv.c, repair.c, hints.c, nodes.c: rumord's key/value store, its
+ * sessions, its hinted handoff and its cluster, not the module.
+ */
 int cmd_kv(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
+int cmd_hints(int argc, char **argv);
+int cmd_nodes(int argc, char **argv);
 
 /* Exit codes. */
 #define RUMORCTL_EXIT_FAIL	1	/* the operation failed */
@@ -93,5 +98,28 @@ void json_str(struct json *j, const char *key, const char *v);
 void json_bool(struct json *j, const char *key, bool v);
 /* Finish a top-level value with a newline. */
 void json_end(struct json *j);
+
+/*
+ * nodes.c: what `nodes`, `hints` and `kv where` share, the requests of
+ * rumord's consistency levels (rumord_conn.h for the connection).
+ */
+struct rumord_conn;
+
+/*
+ * argv is "hints" or "nodes" and optionally "socket PATH": connect to
+ * rumord and send an empty request of @op. 0 or an exit code; *c is to be
+ * closed either way.
+ */
+int rumorctl_query(struct rumord_conn *c, int argc, char **argv, uint8_t op);
+/*
+ * Print the NODE frames of a NODES or (@where) WHERE request up to their
+ * DONE, whose status is left in *status: 0 or an exit code.
+ */
+int rumorctl_print_nodes(struct rumord_conn *c, bool where, int *status);
+/* A DONE's status for an error line: -EOPNOTSUPP says what is missing. */
+const char *rumorctl_rumord_error(int status);
+/* rumord's 16-byte addresses, IPv6 or IPv4-mapped, as rumorctl_format_addr(). */
+const char *rumorctl_format_addr16(const uint8_t *addr, uint16_t port,
+				   char *buf, size_t len);
 
 #endif /* RUMORCTL_H */
