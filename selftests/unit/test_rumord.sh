@@ -29,7 +29,7 @@ source "$REPO/selftests/lib/rumord.sh"
 
 TESTS=(kv_basics kv_json kv_errors startup_errors sigterm_and_restart
        hostile_frames list_in_chunks kill9_loses_no_acked_write
-       netns_default_socket)
+       netns_default_socket levels_standalone)
 
 after_case() {
 	reap
@@ -342,6 +342,49 @@ test_netns_default_socket() {
 }
 
 echo "KTAP version 1"
+# Consistency levels on a node alone (no module: no membership): it is
+# every key's only replica, so level 1 is this node and level 2 cannot be
+# met, which is said before anything is written.
+test_levels_standalone() {
+	local id
+	start
+	run 0 "$RUMORCTL" -j nodes
+	id=$(echo "$OUT" | jq -r '.[0].node')
+	expect_eq "nodes: only this one" "$(echo "$OUT" | jq -c '[length, .[0].self, .[0].state]')" \
+		'[1,true,"up"]'
+	run 0 "$RUMORCTL" -j kv where k
+	expect_eq "where: this node, the home" \
+		"$(echo "$OUT" | jq -c "[length, .[0].node == \"$id\", .[0].preferred, .[0].self]")" \
+		'[1,true,true,true]'
+	run 0 "$RUMORCTL" -j kv put k v1 --w 1
+	expect_eq "put --w 1" "$(echo "$OUT" | jq -c '[.quorum.level, .quorum.acked, .quorum.replicas, .quorum.hints]')" \
+		'[1,1,1,0]'
+	run 1 "$RUMORCTL" kv put k v2 --w 2
+	expect_eq "put --w 2" "$OUT" \
+		"rumorctl: kv put: 2 copies asked and 1 live node can hold the key: nothing written"
+	run 1 "$RUMORCTL" kv put k v2 --w 2 --strict
+	[[ $OUT == *"--strict needs 2"* ]] || fail "put --w 2 --strict: $OUT"
+	run 0 "$RUMORCTL" kv get k
+	expect_eq "nothing written by the refused puts" "$OUT" v1
+	run 0 "$RUMORCTL" -j kv get k --r 1
+	expect_eq "get --r 1" "$(echo "$OUT" | jq -c '[.value, .quorum.digests, .quorum.mismatches]')" \
+		'["v1",0,0]'
+	run 1 "$RUMORCTL" kv get k --r 2
+	expect_eq "get --r 2" "$OUT" \
+		"rumorctl: kv get: 2 replicas asked and 1 live node can hold the key"
+	run 0 "$RUMORCTL" -j kv del k --w 1
+	run 1 "$RUMORCTL" kv get k --r 1
+	expect_eq "deleted, read at level 1" "$OUT" "rumorctl: kv get: k: no such key"
+	run 0 "$RUMORCTL" -j hints
+	expect_eq "no hints" "$(echo "$OUT" | jq -c '[.targets, .added, .quota]')" \
+		'[[],0,4194304]'
+	run 0 "$RUMORCTL" -j repair status
+	expect_eq "counted" "$(echo "$OUT" | jq -c '[.quorum_writes, .quorum_writes_failed, .quorum_reads, .quorum_reads_failed, .members_up]')" \
+		'[4,2,3,1,0]'
+	stop
+	expect_eq "exit status" "$STOP_RC" 0
+}
+
 echo "1..${#TESTS[@]}"
 for t in "${TESTS[@]}"; do
 	rm -rf "$STATE" "$TMP"/s? "$TMP"/*.sock "$TMP"/acked.*

@@ -22,7 +22,10 @@
 #include <sys/un.h>
 
 #include "client.h"
+#include "cluster.h"
+#include "handoff.h"
 #include "log.h"
+#include "quorum.h"
 #include "rumord.h"
 #include "session.h"
 #include "store.h"
@@ -50,7 +53,9 @@ struct conn {
 	bool closing;		/* write out, then close */
 	bool draining;		/* written out: reading to the client's end */
 	size_t drained;
-	bool waiting;		/* for the session of a REPAIR_NOW */
+	bool waiting;		/* for a REPAIR_NOW's session, or a level's replicas */
+	uint8_t quorum_op;	/* a request with a consistency level */
+	uint32_t quorum_flags;	/* ... and flags */
 
 	/* A LIST being streamed. */
 	bool listing;
@@ -135,6 +140,47 @@ static int out_record(struct conn *c, const struct rumord_record *rec)
 }
 
 /* ---- requests ---- */
+
+static void conn_want(struct conn *c, uint32_t events);
+
+/* A request with a level is over: what happened, then as without one. */
+static void quorum_done(void *arg, int status,
+			const struct rumord_client_quorum *q,
+			const struct rumord_record *rec)
+{
+	struct conn *c = arg;
+	struct rumord_client_msg m = { .op = RUMORD_OP_QUORUM, .quorum = *q };
+	bool write = c->quorum_op != RUMORD_OP_GET;
+
+	c->waiting = false;
+	if (out_msg(c, &m))
+		c->closing = true;
+	if (write) {
+		out_done(c, status, rec && status != -EHOSTDOWN ? &rec->version : NULL,
+			 status == -ESTALE);
+	} else {
+		if (status == -ENOENT && rec && (c->quorum_flags & RUMORD_CF_TOMBSTONES))
+			status = 0;
+		if (!status && rec)
+			status = out_record(c, rec);
+		out_done(c, status, NULL, false);
+	}
+	conn_want(c, EPOLLOUT);
+}
+
+static void do_quorum(struct conn *c, const struct rumord_client_msg *m)
+{
+	c->waiting = true;
+	c->quorum_op = m->op;
+	c->quorum_flags = m->flags;
+	if (m->op == RUMORD_OP_GET)
+		rumord_quorum_read(c->srv->d, m->key, m->key_len, m->level,
+				   quorum_done, c);
+	else
+		rumord_quorum_write(c->srv->d, m->key, m->key_len, m->value,
+				    m->value_len, m->op == RUMORD_OP_DEL, m->level,
+				    m->flags & RUMORD_CF_STRICT, quorum_done, c);
+}
 
 static void do_put(struct conn *c, const struct rumord_client_msg *m)
 {
@@ -250,19 +296,76 @@ static int out_peer(void *arg, const struct rumord_client_peer *p)
 	return out_msg(arg, &m);
 }
 
+static void quorum_info(struct rumord *d, struct rumord_client_repair *r)
+{
+	const struct rumord_quorum_stats *q = rumord_quorum_stats(d);
+	size_t up = 0, down = 0;
+
+	if (d->cluster)
+		rumord_members_counts(rumord_cluster_members(d), &up, &down);
+	r->members_up = up;
+	r->members_down = down;
+	r->quorum_writes = q->writes;
+	r->quorum_writes_failed = q->writes_failed;
+	r->quorum_reads = q->reads;
+	r->quorum_reads_failed = q->reads_failed;
+	r->digest_mismatches = q->digest_mismatches;
+	r->read_repairs = q->read_repairs;
+	r->stand_ins = q->stand_ins;
+	r->hints_stored = q->hints_stored;
+}
+
 static void do_repair_status(struct conn *c)
 {
 	struct rumord_client_msg m = { .op = RUMORD_OP_REPAIR_INFO };
 	int rc;
 
 	rumord_sessions_info(c->srv->d, &m.repair);
+	quorum_info(c->srv->d, &m.repair);
 	rc = out_msg(c, &m);
 	if (!rc)
 		rc = rumord_sessions_foreach(c->srv->d, out_peer, c);
 	out_done(c, rc, NULL, false);
 }
 
-static void conn_want(struct conn *c, uint32_t events);
+static int out_node(void *arg, const struct rumord_client_node *n)
+{
+	struct rumord_client_msg m = { .op = RUMORD_OP_NODE, .node = *n };
+
+	return out_msg(arg, &m);
+}
+
+static int out_hint_target(void *arg, const struct rumord_client_hint_target *t)
+{
+	struct rumord_client_msg m = { .op = RUMORD_OP_HINT_TARGET, .hint = *t };
+
+	return out_msg(arg, &m);
+}
+
+static void do_hints(struct conn *c)
+{
+	struct rumord_client_msg m = { .op = RUMORD_OP_HINTS_INFO };
+	int rc;
+
+	rc = rumord_handoff_foreach(c->srv->d, out_hint_target, c);
+	if (!rc) {
+		rumord_handoff_info(c->srv->d, &m.hints);
+		rc = out_msg(c, &m);
+	}
+	out_done(c, rc, NULL, false);
+}
+
+static void do_nodes(struct conn *c, const struct rumord_client_msg *m)
+{
+	int rc;
+
+	if (m->op == RUMORD_OP_WHERE)
+		rc = rumord_quorum_where(c->srv->d, m->key, m->key_len, m->level,
+					 out_node, c);
+	else
+		rc = rumord_quorum_nodes(c->srv->d, out_node, c);
+	out_done(c, rc, NULL, false);
+}
 
 /* The session of a REPAIR_NOW is over: its figures, then the reply's end. */
 static void repair_now_done(void *arg, int status,
@@ -301,7 +404,19 @@ static void handle(struct conn *c)
 		c->closing = true;
 		return;
 	}
+	if (m.level && (m.op == RUMORD_OP_PUT || m.op == RUMORD_OP_GET ||
+			m.op == RUMORD_OP_DEL)) {
+		do_quorum(c, &m);
+		return;
+	}
 	switch (m.op) {
+	case RUMORD_OP_HINTS:
+		do_hints(c);
+		break;
+	case RUMORD_OP_NODES:
+	case RUMORD_OP_WHERE:
+		do_nodes(c, &m);
+		break;
 	case RUMORD_OP_PUT:
 		do_put(c, &m);
 		break;
@@ -331,8 +446,10 @@ static void handle(struct conn *c)
 
 static void conn_close(struct conn *c)
 {
-	if (c->waiting)
+	if (c->waiting) {
 		rumord_session_unwait(c->srv->d, c);
+		rumord_quorum_unwait(c->srv->d, c);
+	}
 	rumord_watch_del(c->srv->d, &c->w);
 	close(c->w.fd);
 	*c->pprev = c->next;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -30,12 +31,18 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/wait.h>
 
 #include "client.h"
+#include "cluster.h"
 #include "genl.h"
 #include "gossip.h"
+#include "handoff.h"
+#include "hints.h"
 #include "log.h"
+#include "quorum.h"
+#include "rpc.h"
 #include "rumord.h"
 #include "session.h"
 #include "store.h"
@@ -57,6 +64,9 @@ struct options {
 	size_t npeers;
 	struct sockaddr_in6 peer_addrs[RUMORD_PEERS_MAX];
 	struct rumord_session_opts sessions;
+	struct rumord_quorum_opts quorum;
+	struct rumord_handoff_opts handoff;
+	struct rumord_cluster_opts cluster;
 };
 
 static uint8_t bcast_buf[BCAST_MAX];
@@ -105,6 +115,15 @@ static void usage(FILE *out)
 		"  --session-timeout SECONDS\n"
 		"                      close a session silent this long (default %d)\n"
 		"  --max-sessions N    sessions peers may open at once (default %d)\n"
+		"  --replicas N        copies of a key a write with a level goes to\n"
+		"                      (default %d, at most %d)\n"
+		"  --quorum-timeout SECONDS\n"
+		"                      how long a replica may take to answer (default %g)\n"
+		"  --advertise ADDR    the address peers reach this rumord at (repeatable,\n"
+		"                      up to %d; default: the host's global addresses)\n"
+		"  --hint-quota KIB    hints kept for one node at most (default %llu KiB)\n"
+		"  --hint-window SECONDS\n"
+		"                      hints older than this are dropped (default %llu)\n"
 		"  -v, --verbose       debug lines too\n"
 		"  -V, --version\n"
 		"\n"
@@ -113,7 +132,11 @@ static void usage(FILE *out)
 		(unsigned long long)(RUMORD_STORE_MAP_SIZE >> 20),
 		RUMORD_GENL_RCVBUF >> 10,
 		RUMORD_DEFAULT_PORT, RUMORD_REPAIR_INTERVAL_MS / 1000,
-		RUMORD_SESSION_TIMEOUT_MS / 1000, RUMORD_SESSIONS_IN_MAX);
+		RUMORD_SESSION_TIMEOUT_MS / 1000, RUMORD_SESSIONS_IN_MAX,
+		RUMORD_QUORUM_REPLICAS, RUMORD_RING_MAX_N,
+		RUMORD_QUORUM_TIMEOUT_MS / 1000.0, RUMORD_MEMBER_MAX_ADDRS,
+		(unsigned long long)(RUMORD_HINTS_QUOTA >> 10),
+		(unsigned long long)(RUMORD_HINTS_WINDOW_MS / 1000));
 }
 
 /* SECONDS, fractions allowed, into milliseconds: 0, or -1 if bad. */
@@ -138,7 +161,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 {
 	enum { O_STATE = 256, O_LISTEN, O_SOCKET, O_NO_MODULE, O_FOREGROUND,
 	       O_DAEMON, O_LOG, O_MAP_SIZE, O_NETLINK_BUFFER, O_PEER, O_PEER_PORT,
-	       O_REPAIR_INTERVAL, O_SESSION_TIMEOUT, O_MAX_SESSIONS };
+	       O_REPAIR_INTERVAL, O_SESSION_TIMEOUT, O_MAX_SESSIONS, O_REPLICAS,
+	       O_QUORUM_TIMEOUT, O_ADVERTISE, O_HINT_QUOTA, O_HINT_WINDOW };
 	static const struct option longopts[] = {
 		{ "state", required_argument, NULL, O_STATE },
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -154,6 +178,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "repair-interval", required_argument, NULL, O_REPAIR_INTERVAL },
 		{ "session-timeout", required_argument, NULL, O_SESSION_TIMEOUT },
 		{ "max-sessions", required_argument, NULL, O_MAX_SESSIONS },
+		{ "replicas", required_argument, NULL, O_REPLICAS },
+		{ "quorum-timeout", required_argument, NULL, O_QUORUM_TIMEOUT },
+		{ "advertise", required_argument, NULL, O_ADVERTISE },
+		{ "hint-quota", required_argument, NULL, O_HINT_QUOTA },
+		{ "hint-window", required_argument, NULL, O_HINT_WINDOW },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -243,6 +272,47 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return die("--max-sessions: expected 1 to 1024, not '%s'",
 					   optarg) + 1;
 			o->sessions.max_in = (unsigned int)num;
+			break;
+		case O_REPLICAS:
+			errno = 0;
+			num = strtoull(optarg, &end, 10);
+			if (errno || *end || !num || num > RUMORD_RING_MAX_N)
+				return die("--replicas: expected 1 to %d, not '%s'",
+					   RUMORD_RING_MAX_N, optarg) + 1;
+			o->quorum.replicas = (unsigned int)num;
+			break;
+		case O_QUORUM_TIMEOUT:
+			if (parse_seconds(optarg, false, &o->quorum.timeout_ms))
+				return die("--quorum-timeout: bad number of seconds '%s'",
+					   optarg) + 1;
+			break;
+		case O_ADVERTISE: {
+			struct sockaddr_in6 sa;
+			uint8_t *a = o->cluster.addrs[o->cluster.naddr];
+
+			if (o->cluster.naddr == RUMORD_MEMBER_MAX_ADDRS)
+				return die("--advertise: at most %d addresses",
+					   RUMORD_MEMBER_MAX_ADDRS) + 1;
+			if (parse_listen(optarg, 1, &sa) || sa.sin6_port != htons(1) ||
+			    !rumord_member_addr_ok(sa.sin6_addr.s6_addr))
+				return die("--advertise: bad address '%s' (a unicast "
+					   "ADDR, no port)", optarg) + 1;
+			memcpy(a, sa.sin6_addr.s6_addr, 16);
+			o->cluster.naddr++;
+			break;
+		}
+		case O_HINT_QUOTA:
+			errno = 0;
+			num = strtoull(optarg, &end, 10);
+			if (errno || *end || num < 4 || num > (16ull << 20))
+				return die("--hint-quota: expected 4 to 16777216 KiB, not '%s'",
+					   optarg) + 1;
+			o->handoff.quota = num << 10;
+			break;
+		case O_HINT_WINDOW:
+			if (parse_seconds(optarg, false, &o->handoff.window_ms))
+				return die("--hint-window: bad number of seconds '%s'",
+					   optarg) + 1;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -356,6 +426,49 @@ void rumord_watch_del(struct rumord *d, struct rumord_watch *w)
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
+int rumord_timer_open(struct rumord *d, struct rumord_watch *w)
+{
+	int rc;
+
+	w->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (w->fd < 0)
+		return -errno;
+	rc = rumord_watch_add(d, w, EPOLLIN);
+	if (rc) {
+		close(w->fd);
+		w->fd = -1;
+	}
+	return rc;
+}
+
+void rumord_timer_close(struct rumord *d, struct rumord_watch *w)
+{
+	if (w->fd < 0)
+		return;
+	rumord_watch_del(d, w);
+	close(w->fd);
+	w->fd = -1;
+}
+
+void rumord_timer_set(struct rumord_watch *w, uint64_t at_ms)
+{
+	struct itimerspec its = { 0 };
+
+	its.it_value.tv_sec = (time_t)(at_ms / 1000);
+	/* 1 ns past the millisecond: never 0, which would disarm it. */
+	its.it_value.tv_nsec = at_ms ? (long)(at_ms % 1000) * 1000000 + 1 : 0;
+	if (timerfd_settime(w->fd, TFD_TIMER_ABSTIME, &its, NULL))
+		rumord_err("timerfd: %s", strerror(errno));
+}
+
+void rumord_timer_ack(struct rumord_watch *w)
+{
+	uint64_t expirations;
+
+	if (read(w->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		rumord_debug("timerfd: %s", strerror(errno));
+}
+
 static void log_stats(struct rumord *d)
 {
 	const struct rumord_store_stats *ss = rumord_store_stats(d->store);
@@ -368,7 +481,7 @@ static void log_stats(struct rumord *d)
 	rumord_info("stats: records %llu local_writes %llu broadcasts %llu "
 		    "broadcasts_ref %llu broadcast_failed %llu applied %llu "
 		    "stale %llu foreign %llu bad %llu failed %llu refs %llu "
-		    "lost %llu repairs_pending 0x%x",
+		    "lost %llu heartbeats %llu repairs_pending 0x%x",
 		    (unsigned long long)records,
 		    (unsigned long long)ss->local_writes,
 		    (unsigned long long)s->broadcasts,
@@ -380,8 +493,35 @@ static void log_stats(struct rumord *d)
 		    (unsigned long long)s->deliver_bad,
 		    (unsigned long long)s->deliver_failed,
 		    (unsigned long long)s->refs, (unsigned long long)lost,
-		    d->repair.pending);
+		    (unsigned long long)s->heartbeats, d->repair.pending);
 	rumord_sessions_log_stats(d);
+	if (d->quorum && d->rpc) {
+		const struct rumord_quorum_stats *q = rumord_quorum_stats(d);
+		const struct rumord_rpc_stats *r = rumord_rpc_stats(d);
+
+		rumord_info("quorum: writes %llu writes_failed %llu reads %llu "
+			    "reads_failed %llu mismatches %llu read_repairs %llu "
+			    "stand_ins %llu hints_stored %llu served_writes %llu "
+			    "served_reads %llu served_hints %llu rpc_calls %llu "
+			    "rpc_timeouts %llu rpc_failed %llu rpc_busy %llu "
+			    "rpc_bad_in %llu",
+			    (unsigned long long)q->writes,
+			    (unsigned long long)q->writes_failed,
+			    (unsigned long long)q->reads,
+			    (unsigned long long)q->reads_failed,
+			    (unsigned long long)q->digest_mismatches,
+			    (unsigned long long)q->read_repairs,
+			    (unsigned long long)q->stand_ins,
+			    (unsigned long long)q->hints_stored,
+			    (unsigned long long)q->served_writes,
+			    (unsigned long long)q->served_reads,
+			    (unsigned long long)q->served_hints,
+			    (unsigned long long)r->calls,
+			    (unsigned long long)r->timeouts,
+			    (unsigned long long)r->failed,
+			    (unsigned long long)r->busy,
+			    (unsigned long long)r->bad_in);
+	}
 }
 
 static void signal_event(struct rumord *d, struct rumord_watch *w,
@@ -400,8 +540,95 @@ static void signal_event(struct rumord *d, struct rumord_watch *w,
 	}
 }
 
+/*
+ * A peer's connection speaks either protocol: an anti-entropy session
+ * (sync.h) or the replica protocol (rpc_proto.h). Both open with a frame
+ * from the peer, so it waits here, edge-triggered, until its first
+ * RUMORD_RPC_SNIFF_LEN bytes are in, and goes where they say.
+ */
+#define SNIFF_MAX	64
+
+struct sniff {
+	struct rumord_watch w;
+	uint64_t since;
+};
+
+static struct sniff *sniffs[SNIFF_MAX];
+/* A peer silent this long is closed, as a silent session would be. */
+static uint64_t sniff_timeout_ms;
+static struct rumord_watch sniff_timer = { .fd = -1 };
+
+static void sniff_arm(void)
+{
+	uint64_t at = 0;
+
+	for (size_t i = 0; i < SNIFF_MAX; i++)
+		if (sniffs[i] && (!at || sniffs[i]->since + sniff_timeout_ms < at))
+			at = sniffs[i]->since + sniff_timeout_ms;
+	rumord_timer_set(&sniff_timer, at);
+}
+
+/*
+ * Whether the first @n bytes (fewer than RUMORD_RPC_SNIFF_LEN) may still
+ * begin an RPC frame: if not, a session takes them at once, and refuses
+ * them at once if they are garbage.
+ */
+static bool could_be_rpc(const uint8_t *head, size_t n)
+{
+	if (n >= 4 && head[0] + (head[1] << 8) + ((uint32_t)head[2] << 16) +
+		      ((uint32_t)head[3] << 24) < RUMORD_RPC_HLEN - 4)
+		return false;
+	return n < 5 || head[4] == (RUMORD_RPC_MAGIC & 0xff);
+}
+
+static void sniff_drop(struct rumord *d, size_t i)
+{
+	rumord_watch_del(d, &sniffs[i]->w);
+	close(sniffs[i]->w.fd);
+	free(sniffs[i]);
+	sniffs[i] = NULL;
+}
+
+static void sniff_event(struct rumord *d, struct rumord_watch *w,
+			uint32_t events)
+{
+	uint8_t head[RUMORD_RPC_SNIFF_LEN];
+	size_t i;
+	ssize_t n;
+	int fd = w->fd, rc;
+
+	(void)events;
+	for (i = 0; i < SNIFF_MAX && (void *)sniffs[i] != (void *)w; i++)
+		;
+	n = recv(fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0 && (size_t)n < sizeof(head) && could_be_rpc(head, (size_t)n) &&
+	    !(events & (EPOLLHUP | EPOLLRDHUP)))
+		return;	/* the rest comes with the next edge */
+	rumord_watch_del(d, w);
+	free(sniffs[i]);
+	sniffs[i] = NULL;
+	sniff_arm();
+	if (n == (ssize_t)sizeof(head) && rumord_rpc_sniff(head, sizeof(head))) {
+		rc = rumord_rpc_accept(d, fd);
+	} else if (n > 0 && d->session_accept) {
+		rc = d->session_accept(d, fd);
+	} else {
+		close(fd);
+		return;
+	}
+	if (rc) {
+		d->stats.sessions_refused++;
+		close(fd);
+	}
+}
+
 static void tcp_event(struct rumord *d, struct rumord_watch *w, uint32_t events)
 {
+	uint64_t now = rumord_now_ms();
+	struct sniff *s;
+	size_t i, slot;
 	int fd;
 
 	(void)events;
@@ -409,11 +636,41 @@ static void tcp_event(struct rumord *d, struct rumord_watch *w, uint32_t events)
 		fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (d->session_accept && !d->session_accept(d, fd))
+		slot = SNIFF_MAX;
+		for (i = 0; i < SNIFF_MAX && slot == SNIFF_MAX; i++)
+			if (!sniffs[i])
+				slot = i;
+		s = slot < SNIFF_MAX ? calloc(1, sizeof(*s)) : NULL;
+		if (!s) {
+			d->stats.sessions_refused++;
+			close(fd);
 			continue;
-		d->stats.sessions_refused++;
-		close(fd);
+		}
+		s->w.fd = fd;
+		s->w.fn = sniff_event;
+		s->since = now;
+		sniffs[slot] = s;
+		if (rumord_watch_add(d, &s->w, EPOLLIN | EPOLLRDHUP | EPOLLET)) {
+			sniff_drop(d, slot);
+			continue;
+		}
+		sniff_arm();
+		/* Its first bytes may be in already: the edge has passed. */
+		sniff_event(d, &s->w, 0);
 	}
+}
+
+static void sniff_timer_event(struct rumord *d, struct rumord_watch *w,
+			      uint32_t events)
+{
+	uint64_t now = rumord_now_ms();
+
+	(void)events;
+	rumord_timer_ack(w);
+	for (size_t i = 0; i < SNIFF_MAX; i++)
+		if (sniffs[i] && now >= sniffs[i]->since + sniff_timeout_ms)
+			sniff_drop(d, i);	/* said nothing */
+	sniff_arm();
 }
 
 /* ---- the module's side ---- */
@@ -432,6 +689,10 @@ static void on_deliver(void *arg, uint64_t origin, uint64_t seq,
 	uint64_t held;
 	int rc;
 
+	if (rumord_cluster_deliver(d, payload, len)) {
+		d->stats.heartbeats++;
+		return;
+	}
 	rc = rumord_gossip_decode(payload, len, &g);
 	if (rc == -ENOMSG) {
 		d->stats.deliver_foreign++;
@@ -508,6 +769,8 @@ static void on_neighbor(void *arg, const struct rumord_neighbor *n, bool up)
 
 	rumord_info("neighbor %s: node %016llx", up ? "up" : "down",
 		    (unsigned long long)n->node_id);
+	rumord_cluster_neighbor(d, (const struct sockaddr *)&n->addr,
+				n->addr_len, up);
 	if (up)
 		rumord_repair_request(&d->repair, RUMORD_REPAIR_NEIGHBOR,
 				      (const struct sockaddr *)&n->addr,
@@ -689,7 +952,8 @@ static const char *format_sa6(const struct sockaddr_in6 *sa, char *buf,
 	return buf;
 }
 
-static int listen_tcp(struct rumord *d, const char *spec, struct rumord_watch *w)
+static int listen_tcp(struct rumord *d, const char *spec, struct rumord_watch *w,
+		      uint16_t *port)
 {
 	struct sockaddr_in6 sa;
 	char name[80];
@@ -699,6 +963,7 @@ static int listen_tcp(struct rumord *d, const char *spec, struct rumord_watch *w
 		return die("--listen: bad address '%s' (ADDR:PORT or [ADDR6]:PORT)",
 			   spec);
 	format_sa6(&sa, name, sizeof(name));
+	*port = ntohs(sa.sin6_port);
 	fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return die("cannot listen on %s: %s", name, strerror(errno));
@@ -712,6 +977,11 @@ static int listen_tcp(struct rumord *d, const char *spec, struct rumord_watch *w
 		if (err == EADDRINUSE)
 			return die("address %s is in use", name);
 		return die("cannot listen on %s: %s", name, strerror(err));
+	}
+	sniff_timer.fn = sniff_timer_event;
+	if (rumord_timer_open(d, &sniff_timer)) {
+		close(fd);
+		return die("timerfd: %s", strerror(errno));
 	}
 	w->fd = fd;
 	w->fn = tcp_event;
@@ -821,6 +1091,7 @@ int main(int argc, char **argv)
 	struct options o = { 0 };
 	struct rumord d = { .epfd = -1 };
 	char netns[256], state[PATH_MAX], sock[PATH_MAX], why[256];
+	char hints_dir[PATH_MAX + 8];
 	int lock_fd = -1, ready_fd = -1, rc;
 
 	rc = parse_options(argc, argv, &o);
@@ -843,6 +1114,7 @@ int main(int argc, char **argv)
 	if (!o.listen)
 		o.listen = "[::]";
 
+	sniff_timeout_ms = o.sessions.timeout_ms;
 	rc = 1;
 	d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d.epfd < 0) {
@@ -865,7 +1137,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (open_store(&d, o.state_dir, o.map_size) ||
-	    listen_tcp(&d, o.listen, &tcp_w))
+	    listen_tcp(&d, o.listen, &tcp_w, &o.cluster.port))
 		goto out;
 	rc = rumord_clients_open(&d, o.socket_path, &d.clients);
 	if (rc) {
@@ -888,6 +1160,33 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	o.handoff.timeout_ms = o.quorum.timeout_ms ? o.quorum.timeout_ms :
+			       RUMORD_QUORUM_TIMEOUT_MS;
+	snprintf(hints_dir, sizeof(hints_dir), "%s/hints", o.state_dir);
+	if (mkdir(hints_dir, 0700) && errno != EEXIST) {
+		die("state directory %s is unusable: %s: %s", o.state_dir,
+		    hints_dir, strerror(errno));
+		goto out;
+	}
+	rc = rumord_handoff_open(&d, hints_dir, &o.handoff);
+	if (rc) {
+		die(rc == -EPROTO ? "%s holds hints this rumord cannot read%s" :
+		    "cannot open the hints in %s: %s", hints_dir,
+		    rc == -EPROTO ? "" : strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+	rc = rumord_rpc_open(&d);
+	if (!rc)
+		rc = rumord_quorum_open(&d, &o.quorum);
+	if (!rc)
+		rc = rumord_cluster_open(&d, &o.cluster);
+	if (rc) {
+		die("cannot start membership: %s", strerror(-rc));
+		rc = 1;
+		goto out;
+	}
+
 	rumord_info("node %016llx: state %s, socket %s, %s",
 		    (unsigned long long)d.node_id, o.state_dir, o.socket_path,
 		    d.genl ? "rumor.ko instance up" : "no module (standalone)");
@@ -902,6 +1201,14 @@ int main(int argc, char **argv)
 out:
 	rumord_clients_close(d.clients);
 	rumord_sessions_close(&d);
+	rumord_cluster_close(&d);	/* says we are leaving: before genl */
+	rumord_rpc_close(&d);		/* no callback after this */
+	rumord_quorum_close(&d);
+	rumord_handoff_close(&d);
+	for (size_t i = 0; i < SNIFF_MAX; i++)
+		if (sniffs[i])
+			sniff_drop(&d, i);
+	rumord_timer_close(&d, &sniff_timer);
 	if (tcp_w.fd >= 0)
 		close(tcp_w.fd);
 	rumord_genl_close(d.genl);

@@ -3,11 +3,10 @@
 # Cluster membership for consistency levels (members.c): the heartbeat
 # every rumord broadcasts through rumor.ko, and the table of members UP
 # and DOWN that the hash ring (ring.c) and hinted handoff (hints.c) are
-# to follow. Its unit test runs under ASan and UBSan like the others.
+# follow. Its unit test runs under ASan and UBSan like the others.
 # The top Makefile includes it (its -include userspace/rumord/*.mk) and
-# lends it its variables and rules. The daemon is to link
-# RUMORD_MEMBERS_OBJS next to quorum.mk's RUMORD_QUORUM_OBJS (members.c
-# needs ring.h's types, not ring.c).
+# lends it its variables and rules. rumord.mk links members.c into the
+# daemon (members.c needs ring.h's types, not ring.c).
 
 RUMORD_MEMBERS_DIR	:= userspace/rumord
 RUMORD_MEMBERS_SRCS	:= $(RUMORD_MEMBERS_DIR)/members.c

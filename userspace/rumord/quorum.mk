@@ -4,10 +4,9 @@
 # preference lists and sloppy quorums (ring.c), and the durable store of
 # hinted handoff (hints.c), with their unit tests under ASan and UBSan.
 # The top Makefile includes it (its -include userspace/rumord/*.mk) and
-# lends it its variables and rules. The daemon is to link
-# RUMORD_QUORUM_OBJS and RUMORD_QUORUM_LIBS next to sync.mk's
-# RUMORD_SYNC_OBJS (hints.c needs version.c from there) and rumord.mk's
-# RUMORD_OBJS (hints.c shares mdb.c, the LMDB plumbing, with the store).
+# lends it its variables and rules. rumord.mk links ring.c and hints.c
+# into the daemon (hints.c needs version.c from sync.mk's sources and
+# shares mdb.c, the LMDB plumbing, with the store).
 #
 # This file sorts before rumord.mk and sync.mk, so it names the sources
 # it needs of theirs itself rather than reading their variables.

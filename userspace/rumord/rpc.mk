@@ -3,8 +3,8 @@
 # The replica protocol's codec (rpc_proto.c): the frames a coordinating
 # rumord and the replicas of a key exchange for consistency levels, on the
 # TCP port of the anti-entropy sessions. Included by the top Makefile (its
-# -include userspace/rumord/*.mk), whose variables and rules it uses. The
-# daemon is to link RUMORD_RPC_OBJS; the codec needs no library and no
+# -include userspace/rumord/*.mk), whose variables and rules it uses.
+# rumord.mk links rpc_proto.c into the daemon; the codec needs no library and no
 # other source, only headers (merkle.h for the digest's type, ring.h for
 # a node's address, sync.h for the compile-time check that its magic can
 # never be taken for a sync session's first frame).

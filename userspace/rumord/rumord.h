@@ -18,6 +18,10 @@ struct rumord_store;
 struct rumord_genl;
 struct rumord_clients;
 struct rumord_sessions;
+struct rumord_cluster;
+struct rumord_rpc;
+struct rumord_handoff;
+struct rumord_quorum;
 
 /* Something the event loop watches: @fn runs with the epoll events. */
 struct rumord_watch {
@@ -27,6 +31,14 @@ struct rumord_watch {
 };
 
 int rumord_watch_add(struct rumord *d, struct rumord_watch *w, uint32_t events);
+/*
+ * A timer: a timerfd watched like any fd, set to an absolute time on the
+ * clock rumord_now_ms() reads (0: disarmed), read back when it fires.
+ */
+int rumord_timer_open(struct rumord *d, struct rumord_watch *w);
+void rumord_timer_close(struct rumord *d, struct rumord_watch *w);
+void rumord_timer_set(struct rumord_watch *w, uint64_t at_ms);
+void rumord_timer_ack(struct rumord_watch *w);
 int rumord_watch_mod(struct rumord *d, struct rumord_watch *w, uint32_t events);
 void rumord_watch_del(struct rumord *d, struct rumord_watch *w);
 
@@ -34,6 +46,7 @@ struct rumord_stats {
 	uint64_t deliver_applied;	/* deliveries that changed a key */
 	uint64_t deliver_stale;		/* ... that lost or were here already */
 	uint64_t deliver_foreign;	/* payloads that are not rumord's */
+	uint64_t heartbeats;		/* membership heartbeats delivered */
 	uint64_t deliver_bad;		/* rumord's, but malformed or newer */
 	uint64_t deliver_failed;	/* could not be applied (store error) */
 	uint64_t refs;			/* values by reference, to fetch */
@@ -51,6 +64,10 @@ struct rumord {
 	struct rumord_genl *genl;	/* NULL with --no-module */
 	struct rumord_clients *clients;
 	struct rumord_sessions *sessions;	/* session.c */
+	struct rumord_cluster *cluster;	/* cluster.c: members, the ring */
+	struct rumord_rpc *rpc;		/* rpc.c: the replica protocol */
+	struct rumord_handoff *handoff;	/* handoff.c: hints */
+	struct rumord_quorum *quorum;	/* quorum.c: consistency levels */
 	struct rumord_repair repair;
 	struct rumord_stats stats;
 	/*

@@ -10,7 +10,9 @@
 
 RUMORD		:= $(BUILD)/rumord
 RUMORD_SRCS	:= $(addprefix userspace/rumord/,main.c client.c client_proto.c session.c \
-			genl.c gossip.c log.c repair.c store.c mdb.c)
+			genl.c gossip.c log.c repair.c store.c mdb.c \
+			cluster.c members.c ring.c rpc.c rpc_proto.c handoff.c \
+			hints.c quorum.c)
 RUMORD_OBJS	:= $(RUMORD_SRCS:%.c=$(BUILD)/%.o)
 RUMORD_LIBS	:= $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl) \
 		   -llmdb -lxxhash
