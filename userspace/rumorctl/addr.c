@@ -106,3 +106,17 @@ const char *rumorctl_format_addr(const struct rumorctl_addr *a, char *buf,
 		snprintf(buf, len, "%s:%u", host, a->port);
 	return buf;
 }
+
+/* A 16-byte address as the client protocol has it (IPv4-mapped or IPv6). */
+const char *rumorctl_format_addr16(const uint8_t *addr, uint16_t port,
+				   char *buf, size_t len)
+{
+	struct rumorctl_addr a = { .family = AF_INET6, .port = port };
+
+	memcpy(a.addr, addr, 16);
+	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr)) {
+		a.family = AF_INET;
+		memcpy(a.addr, addr + 12, 4);
+	}
+	return rumorctl_format_addr(&a, buf, len);
+}

@@ -124,7 +124,7 @@ int cmd_hints(int argc, char **argv)
 	json_init(&h.j, stdout);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	h.now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	rc = rumorctl_query(&c, argc, argv, RUMORD_OP_HINTS);
+	rc = rumord_conn_query(&c, argc, argv, RUMORD_OP_HINTS);
 	while (!rc) {
 		rc = rumord_conn_recv(&c, &m, RUMORD_OP_HINT_TARGET,
 				      RUMORD_OP_HINTS_INFO);
@@ -143,7 +143,7 @@ int cmd_hints(int argc, char **argv)
 		json_end(&h.j);
 	}
 	if (!rc && m.status)
-		rc = rumorctl_fail("hints: %s", rumorctl_rumord_error(m.status));
+		rc = rumorctl_fail("hints: %s", rumord_conn_error(m.status));
 	fflush(stdout);
 	rumord_conn_close(&c);
 	return rc;

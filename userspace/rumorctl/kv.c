@@ -261,7 +261,7 @@ static int kv_done(struct kv *kv, const char *key,
 		return rumorctl_fail("kv %s: %s: held by a write stamped ahead of this node's clock",
 				     kv->c.verb, key);
 	return rumorctl_fail("kv %s: %s", kv->c.verb,
-			     rumorctl_rumord_error(done->status));
+			     rumord_conn_error(done->status));
 }
 
 static int kv_put(struct kv *kv, int argc, char **argv)
@@ -336,7 +336,7 @@ static int kv_where(struct kv *kv, int argc, char **argv)
 	if (!rc)
 		rc = rumorctl_print_nodes(&kv->c, true, &status);
 	if (!rc && status)
-		rc = rumorctl_fail("kv where: %s", rumorctl_rumord_error(status));
+		rc = rumorctl_fail("kv where: %s", rumord_conn_error(status));
 	return rc;
 }
 

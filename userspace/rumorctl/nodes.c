@@ -4,56 +4,14 @@
  * this node first, through rumord's local socket (userspace/rumord/client.h)
  * found like `rumorctl kv` finds it.
  *
- * Also what the requests of consistency levels share: `kv where` answers
- * with NODE frames too, and `hints` is asked like `nodes`.
+ * `kv where` answers with NODE frames too, printed here.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../rumord/client.h"
 #include "rumorctl.h"
 #include "rumord_conn.h"
-
-int rumorctl_query(struct rumord_conn *c, int argc, char **argv, uint8_t op)
-{
-	struct rumord_client_msg req = { .op = op };
-	const char *path = getenv("RUMORD_SOCKET");
-	int rc;
-
-	/* Safe to close whatever happens below. */
-	c->fd = -1;
-	c->buf = NULL;
-	if (argc == 3 && !strcmp(argv[1], "socket"))
-		path = argv[2];
-	else if (argc != 1)
-		return rumorctl_usage("%s: expected no argument, or socket PATH",
-				      argv[0]);
-	rc = rumord_conn_init(c, argv[0], "request", path);
-	if (!rc)
-		rc = rumord_conn_connect(c);
-	return rc ? rc : rumord_conn_send(c, &req);
-}
-
-const char *rumorctl_rumord_error(int status)
-{
-	if (status == -EOPNOTSUPP)
-		return "not available: this rumord runs without consistency levels";
-	return strerror(-status);
-}
-
-const char *rumorctl_format_addr16(const uint8_t *addr, uint16_t port,
-				   char *buf, size_t len)
-{
-	struct rumorctl_addr a = { .family = AF_INET6, .port = port };
-
-	memcpy(a.addr, addr, 16);
-	if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)addr)) {
-		a.family = AF_INET;
-		memcpy(a.addr, addr + 12, 4);
-	}
-	return rumorctl_format_addr(&a, buf, len);
-}
 
 static const char *state_name(const struct rumord_client_node *n)
 {
@@ -174,11 +132,11 @@ int cmd_nodes(int argc, char **argv)
 	struct rumord_conn c;
 	int rc, status;
 
-	rc = rumorctl_query(&c, argc, argv, RUMORD_OP_NODES);
+	rc = rumord_conn_query(&c, argc, argv, RUMORD_OP_NODES);
 	if (!rc)
 		rc = rumorctl_print_nodes(&c, false, &status);
 	if (!rc && status)
-		rc = rumorctl_fail("nodes: %s", rumorctl_rumord_error(status));
+		rc = rumorctl_fail("nodes: %s", rumord_conn_error(status));
 	fflush(stdout);
 	rumord_conn_close(&c);
 	return rc;

@@ -106,18 +106,10 @@ void json_end(struct json *j);
 struct rumord_conn;
 
 /*
- * argv is "hints" or "nodes" and optionally "socket PATH": connect to
- * rumord and send an empty request of @op. 0 or an exit code; *c is to be
- * closed either way.
- */
-int rumorctl_query(struct rumord_conn *c, int argc, char **argv, uint8_t op);
-/*
  * Print the NODE frames of a NODES or (@where) WHERE request up to their
  * DONE, whose status is left in *status: 0 or an exit code.
  */
 int rumorctl_print_nodes(struct rumord_conn *c, bool where, int *status);
-/* A DONE's status for an error line: -EOPNOTSUPP says what is missing. */
-const char *rumorctl_rumord_error(int status);
 /* rumord's 16-byte addresses, IPv6 or IPv4-mapped, as rumorctl_format_addr(). */
 const char *rumorctl_format_addr16(const uint8_t *addr, uint16_t port,
 				   char *buf, size_t len);

@@ -125,3 +125,32 @@ int rumord_conn_recv(struct rumord_conn *c, struct rumord_client_msg *m,
 				     c->verb, strerror(-rc));
 	return 0;
 }
+
+/* A request with no body (rumorctl CMD [socket PATH]): connect and send it. */
+int rumord_conn_query(struct rumord_conn *c, int argc, char **argv, uint8_t op)
+{
+	struct rumord_client_msg req = { .op = op };
+	const char *path = getenv("RUMORD_SOCKET");
+	int rc;
+
+	/* Safe to close whatever happens below. */
+	c->fd = -1;
+	c->buf = NULL;
+	if (argc == 3 && !strcmp(argv[1], "socket"))
+		path = argv[2];
+	else if (argc != 1)
+		return rumorctl_usage("%s: expected no argument, or socket PATH",
+				      argv[0]);
+	rc = rumord_conn_init(c, argv[0], "request", path);
+	if (!rc)
+		rc = rumord_conn_connect(c);
+	return rc ? rc : rumord_conn_send(c, &req);
+}
+
+/* What a DONE status says, for an error line. */
+const char *rumord_conn_error(int status)
+{
+	if (status == -EOPNOTSUPP)
+		return "not supported by this rumord";
+	return strerror(-status);
+}

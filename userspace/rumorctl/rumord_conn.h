@@ -25,4 +25,12 @@ int rumord_conn_send(struct rumord_conn *c, const struct rumord_client_msg *m);
 int rumord_conn_recv(struct rumord_conn *c, struct rumord_client_msg *m,
 		     uint8_t op1, uint8_t op2);
 
+/*
+ * argv is CMD and optionally "socket PATH": connect to rumord and send an
+ * empty request of @op. 0 or an exit code; *c is to be closed either way.
+ */
+int rumord_conn_query(struct rumord_conn *c, int argc, char **argv, uint8_t op);
+/* A DONE's status for an error line. */
+const char *rumord_conn_error(int status);
+
 #endif /* _RUMORCTL_RUMORD_CONN_H */
