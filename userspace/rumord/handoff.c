@@ -75,6 +75,16 @@ static void arm(struct rumord_handoff *h, uint64_t at)
 	rumord_timer_set(&h->timer, at);
 }
 
+/* A short window is looked at often enough to be kept to. */
+static uint64_t expire_every(const struct rumord_handoff *h)
+{
+	uint64_t every = h->o.window_ms / 2;
+
+	if (every > RUMORD_HANDOFF_EXPIRE_MS)
+		every = RUMORD_HANDOFF_EXPIRE_MS;
+	return every < 100 ? 100 : every;
+}
+
 static struct replay *replay_find(struct rumord_handoff *h, uint64_t target)
 {
 	for (size_t i = 0; i < RUMORD_HANDOFF_PARALLEL; i++)
@@ -290,7 +300,7 @@ static void timer_event(struct rumord *d, struct rumord_watch *w,
 		retry_all(h);
 	}
 	if (now >= h->expire_at) {
-		h->expire_at = now + RUMORD_HANDOFF_EXPIRE_MS;
+		h->expire_at = now + expire_every(h);
 		n = rumord_hints_expire(h->hints, wall_ms());
 		if (n > 0)
 			rumord_info("%ld hints expired (older than %llu s): left "

@@ -24,7 +24,7 @@ struct rumord;
 #define RUMORD_HANDOFF_RATE		(4u << 20)
 /* A target UP with hints left is tried again this often. */
 #define RUMORD_HANDOFF_RETRY_MS		10000
-#define RUMORD_HANDOFF_EXPIRE_MS	60000	/* the window is looked at */
+#define RUMORD_HANDOFF_EXPIRE_MS	60000	/* the window is looked at (at most) */
 
 struct rumord_handoff_opts {
 	uint64_t quota;		/* bytes per target; 0: RUMORD_HINTS_QUOTA */

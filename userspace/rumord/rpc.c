@@ -214,6 +214,14 @@ static void conn_refuse(struct rumord_rpc *rpc, struct conn *c, int err,
 	rpc->st.bad_in++;
 	if (!queue_msg(c, &m))
 		flush(c);
+	/*
+	 * Unread input at close() resets the connection, and the peer may
+	 * lose the ERROR with it: read what has come (a bounded amount).
+	 */
+	shutdown(c->w.fd, SHUT_WR);
+	for (int i = 0; i < 16; i++)
+		if (recv(c->w.fd, rbuf, sizeof(rbuf), MSG_DONTWAIT) <= 0)
+			break;
 	conn_free(rpc, c);
 }
 
