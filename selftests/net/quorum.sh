@@ -233,6 +233,24 @@ test_digest_read_repair() {
 	expect_eq "stale replicas at the second read" "$(jq -r .quorum.mismatches <<<"$out")" 0
 }
 
+# SIGTERM: rumord's last heartbeat says it is leaving, so the others take
+# it DOWN at once rather than after 5 s of silence, and UP when it is back.
+test_leave_and_return() {
+	local t0 t1 t2
+	load_ids
+	rumord_stop q3 TERM
+	stamp t0
+	wait_for 3 is_state q1 q3 down || fail "q1 still has q3 up 3 s after its SIGTERM"
+	stamp t1
+	grep -q "member ${ID[q3]} at .*: left" "$TMP/rumord.q1.log" ||
+		fail "q1 logged no leave of q3"
+	spawn q3
+	rumord_up q3
+	wait_for 10 is_state q1 q3 up || fail "q1 does not see q3 back"
+	stamp t2
+	diag "q3 DOWN on q1 within $((t1 - t0)) ms of its exit (silence takes 5 s); UP again $((t2 - t1)) ms later"
+}
+
 # The median of the numbers in file $1.
 median() { sort -n "$1" | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
@@ -292,12 +310,13 @@ test_hint_quota() {
 }
 
 require_root
-ktap_header 7
+ktap_header 8
 run_test module_load load_module
 run_test setup setup
 run_test hinted_handoff_scenario test_hinted_handoff_scenario
 run_test sloppy_quorum test_sloppy_quorum
 run_test digest_read_repair test_digest_read_repair
+run_test leave_and_return test_leave_and_return
 run_test hint_quota test_hint_quota
 rumord_stop_all
 teardown_nodes

@@ -730,6 +730,7 @@ static struct qop *op_new(struct rumord *d, const void *key, size_t key_len,
 		return NULL;
 	}
 	if (qr->nops >= RUMORD_QUORUM_MAX_OPS) {
+		qr->st.busy++;
 		snprintf(q.text, sizeof(q.text),
 			 "%d requests are being coordinated already; try again",
 			 RUMORD_QUORUM_MAX_OPS);

@@ -35,6 +35,7 @@ struct rumord_quorum_stats {
 	uint64_t stand_ins;		/* writes given to a stand-in */
 	uint64_t hints_stored;		/* as coordinator or stand-in */
 	uint64_t served_writes, served_reads, served_hints;
+	uint64_t busy;			/* refused: RUMORD_QUORUM_MAX_OPS running */
 };
 
 /*
