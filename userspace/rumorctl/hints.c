@@ -59,12 +59,13 @@ static void print_info(const struct hints *h,
 {
 	if (!h->targets)
 		printf("no hints kept\n");
-	printf("%llu targets (at most %llu bytes each, hints expire after %.0f s): "
-	       "%llu stored (%llu replacing one of their key), not stored: "
-	       "%llu superseded, %llu over quota, %llu over the targets, "
-	       "%llu failed; %llu replayed (%llu replays failed, %llu targets "
-	       "replaying), %llu expired, %llu forgotten\n",
-	       (unsigned long long)s->targets, (unsigned long long)s->quota,
+	printf("%llu node%s with hints (at most %llu bytes each, hints expire "
+	       "after %.0f s): %llu stored (%llu replacing one of their key), not stored: "
+	       "%llu superseded, %llu over quota, %llu over the bound on nodes, "
+	       "%llu failed; %llu replayed (%llu replays failed, %llu nodes "
+	       "replaying now), %llu expired, %llu forgotten\n",
+	       (unsigned long long)s->targets, s->targets == 1 ? "" : "s",
+	       (unsigned long long)s->quota,
 	       (double)s->window_ms / 1000, (unsigned long long)s->added,
 	       (unsigned long long)s->replaced, (unsigned long long)s->superseded,
 	       (unsigned long long)s->dropped_quota,

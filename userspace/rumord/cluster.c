@@ -45,6 +45,7 @@ struct rumord_cluster {
 	uint64_t tick_at;		/* the table's next deadline; 0: none */
 	uint64_t addrs_at;		/* when to look our addresses up again */
 	uint64_t sent, send_failed;
+	uint64_t started_ms;
 	struct rumord_ring_member *scratch;	/* for rebuilds */
 };
 
@@ -280,6 +281,14 @@ struct rumord_members *rumord_cluster_members(struct rumord *d)
 	return &d->cluster->members;
 }
 
+void rumord_cluster_self_info(struct rumord *d, uint64_t *incarnation,
+			      uint64_t *sent, uint64_t *started_ms)
+{
+	*incarnation = d->cluster->hb.incarnation;
+	*sent = d->cluster->sent;
+	*started_ms = d->cluster->started_ms;
+}
+
 const struct rumord_ring_member *rumord_cluster_self(struct rumord *d)
 {
 	return &d->cluster->self;
@@ -345,6 +354,7 @@ int rumord_cluster_open(struct rumord *d, const struct rumord_cluster_opts *o)
 		return rc;
 	}
 	c->self.node = d->node_id;
+	c->started_ms = rumord_now_ms();
 	c->self.addr.port = o->port;
 	c->hb.node = d->node_id;
 	c->hb.port = o->port;

@@ -46,6 +46,9 @@ struct rumord_members *rumord_cluster_members(struct rumord *d);
 const struct rumord_ring *rumord_cluster_ring(struct rumord *d);
 /* Is ring member @node live now: us, or a member UP? */
 bool rumord_cluster_live(struct rumord *d, uint64_t node);
+/* Our heartbeat's incarnation, how many we sent, when we started. */
+void rumord_cluster_self_info(struct rumord *d, uint64_t *incarnation,
+			      uint64_t *sent, uint64_t *started_ms);
 /* Our own entry as the ring has it (address, port). */
 const struct rumord_ring_member *rumord_cluster_self(struct rumord *d);
 

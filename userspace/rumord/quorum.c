@@ -900,7 +900,13 @@ static void node_fill(struct rumord *d, uint64_t node,
 	memcpy(out->addr, addr->addr, 16);
 	out->port = addr->port;
 	if (node == d->node_id) {
+		/* Heartbeats: those it sent; in its state: since it started. */
+		uint64_t started;
+
 		out->flags |= RUMORD_NF_SELF;
+		rumord_cluster_self_info(d, &out->incarnation, &out->heartbeats,
+					 &started);
+		out->since_ms = now - started;
 		return;
 	}
 	m = rumord_members_find(rumord_cluster_members(d), node);
