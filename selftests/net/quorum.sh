@@ -194,16 +194,11 @@ test_sloppy_quorum() {
 	diag "$s stood in for $down; $down had the value by handoff $((t1 - t0)) ms after its rumord started"
 }
 
-# A digest read through q1 with one replica stale: the newest value, and
-# the stale replica written back before the answer.
-test_digest_read_repair() {
-	local key stale writer out before after n h
-	load_ids
-	has_q1() { [[ " $* " == *" q1 "* ]]; }
-	pick key rr has_q1 q1
-	read -ra h <<<"$HOMES"
-	stale=${h[2]}
-	[ "$stale" = q1 ] && stale=${h[1]}
+# stale_read KEY STALE: "old" everywhere, then STALE's rumord down while
+# "new" is written (broadcast only, no level), then back: q1's read of the
+# key's 3 replicas answers "new" and has repaired STALE before it answers.
+stale_read() {
+	local key=$1 stale=$2 writer n out before after
 	for writer in $NODES; do
 		[[ " $HOMES " == *" $writer "* ]] || break
 	done
@@ -214,10 +209,14 @@ test_digest_read_repair() {
 	done
 	rumord_stop "$stale" KILL
 	rctl "$writer" kv put "$key" new
-	wait_for 10 has_value q1 "$key" new || fail "q1 did not get the second value"
+	for n in $NODES; do
+		[ "$n" = "$stale" ] && continue
+		wait_for 10 has_value "$n" "$key" new || fail "$n did not get the second value"
+	done
 	spawn "$stale"
 	rumord_up "$stale"
-	wait_for 10 is_state q1 "$stale" up || fail "q1 does not see $stale up"
+	wait_for 10 members_up q1 $((N - 1)) || fail "q1 does not see all up"
+	wait_for 10 members_up "$stale" $((N - 1)) || fail "$stale does not see all up"
 	expect_eq "$stale before the read" "$(local_value "$stale" "$key")" old
 	before=$(rctl q1 -j repair status | jq -r .read_repairs)
 	out=$(rctl q1 -j kv get "$key" --r 3) || fail "get --r 3: $out"
@@ -231,6 +230,44 @@ test_digest_read_repair() {
 	expect_eq "q1's read_repairs" "$after" $((before + 1))
 	out=$(rctl q1 -j kv get "$key" --r 3) || fail "second get: $out"
 	expect_eq "stale replicas at the second read" "$(jq -r .quorum.mismatches <<<"$out")" 0
+}
+
+# Digest reads through q1 with one replica stale: another replica, then q1
+# itself (whose own copy, read first, is not the newest: the value comes
+# from a replica that has it).
+test_digest_read_repair() {
+	local key h
+	load_ids
+	has_q1() { [[ " $* " == *" q1 "* ]]; }
+	pick key rr has_q1 q1
+	read -ra h <<<"$HOMES"
+	if [ "${h[2]}" = q1 ]; then stale_read "$key" "${h[1]}"; else stale_read "$key" "${h[2]}"; fi
+	pick key rs has_q1 q1
+	stale_read "$key" q1
+}
+
+# A replica whose rumord has just died, before membership noticed: the
+# connection is refused, the replica suspected at once, and a stand-in
+# takes its place without waiting for the timeout.
+test_refused_replica() {
+	local key dead out h
+	load_ids
+	not_q1() { [[ " $* " != *" q1 "* ]]; }
+	pick key rf not_q1 q1
+	read -ra h <<<"$HOMES"
+	dead=${h[0]}
+	diag "key $key: replicas $HOMES; $dead's rumord is killed"
+	rumord_stop "$dead" KILL
+	is_state q1 "$dead" up || fail "q1 noticed $dead's death too soon for this case"
+	out=$(rctl q1 -j kv put "$key" v --w 3) || fail "put --w 3: $out"
+	expect_eq "acknowledgements" "$(jq -r .quorum.acked <<<"$out")" 3
+	expect_eq "stand-ins" "$(jq -r .quorum.stand_ins <<<"$out")" 1
+	expect_eq "timeouts" "$(jq -r .quorum.timeouts <<<"$out")" 0
+	expect_eq "q1 suspects $dead" "$(state_of q1 "$dead")" down
+	spawn "$dead"
+	rumord_up "$dead"
+	wait_for 15 has_value "$dead" "$key" v || fail "$dead never got the write"
+	diag "answered in $(jq -r .quorum.elapsed_us <<<"$out") us through a stand-in"
 }
 
 # SIGTERM: rumord's last heartbeat says it is leaving, so the others take
@@ -310,12 +347,13 @@ test_hint_quota() {
 }
 
 require_root
-ktap_header 8
+ktap_header 9
 run_test module_load load_module
 run_test setup setup
 run_test hinted_handoff_scenario test_hinted_handoff_scenario
 run_test sloppy_quorum test_sloppy_quorum
 run_test digest_read_repair test_digest_read_repair
+run_test refused_replica test_refused_replica
 run_test leave_and_return test_leave_and_return
 run_test hint_quota test_hint_quota
 rumord_stop_all

@@ -504,7 +504,8 @@ static void log_stats(struct rumord *d)
 			    "stand_ins %llu hints_stored %llu served_writes %llu "
 			    "served_reads %llu served_hints %llu rpc_calls %llu "
 			    "rpc_timeouts %llu rpc_failed %llu rpc_busy %llu "
-			    "rpc_bad_in %llu busy %llu",
+			    "rpc_bad_in %llu rpc_accepted %llu rpc_refused_in %llu "
+			    "busy %llu",
 			    (unsigned long long)q->writes,
 			    (unsigned long long)q->writes_failed,
 			    (unsigned long long)q->reads,
@@ -521,6 +522,8 @@ static void log_stats(struct rumord *d)
 			    (unsigned long long)r->failed,
 			    (unsigned long long)r->busy,
 			    (unsigned long long)r->bad_in,
+			    (unsigned long long)r->accepted,
+			    (unsigned long long)r->refused_in,
 			    (unsigned long long)q->busy);
 	}
 }
