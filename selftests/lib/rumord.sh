@@ -3,7 +3,13 @@
 # What the host's rumord tests (selftests/unit/test_rumord*.sh) share:
 # the rumords they started are killed between cases and at the end, and
 # commands are run against an expected exit status. The sourcing script
-# sets TMP and appends every rumord's pid to $TMP/pids.
+# sets REPO and TMP and appends every rumord's pid to $TMP/pids; BUILD
+# (default build/, relative to REPO) says where the binaries are.
+
+BUILD=${BUILD:-$REPO/build}
+case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
+RUMORD=$BUILD/rumord
+RUMORCTL=$BUILD/rumorctl
 
 # Kill every rumord started so far: a case that fails half-way leaves
 # them running, and the next must not find their state in use.

@@ -9,7 +9,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "../lib/ktap.h"
+#include "../lib/scratch.h"
 #include "hints.h"
 
 #define WALL0	1700000000000ull	/* a November 2023 morning, in ms */
@@ -26,20 +26,6 @@ static uint64_t fake_wall = WALL0;
 static uint64_t wall(void)
 {
 	return fake_wall;
-}
-
-static int rm_cb(const char *path, const struct stat *st, int flag,
-		 struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 struct fx {

@@ -1017,6 +1017,8 @@ static void test_sniff(void)
 			/* HELLO is first and whole: waiting for 6 bytes is safe. */
 			EXPECT_EQ(((const uint8_t *)out)[4], RUMORD_SYNC_HELLO);
 			EXPECT_TRUE(rumord_get_le32(out) + 4 >= 8);
+			/* Its type says "not RPC" before the 6th byte. */
+			EXPECT_TRUE(!rumord_rpc_may_be(out, 5));
 			for (size_t k = 0; k <= (size_t)len; k++)
 				if (rumord_rpc_sniff(out, k)) {
 					KTAP_REPORT("method %d: sync bytes taken for RPC",
@@ -1040,6 +1042,8 @@ static void test_sniff(void)
 		ASSERT_TRUE(rumord_rpc_encode(&s[i], frame, sizeof(frame)) > 0);
 		EXPECT_TRUE(rumord_rpc_sniff(frame, RUMORD_RPC_SNIFF_LEN));
 		EXPECT_TRUE(!rumord_rpc_sniff(frame, RUMORD_RPC_SNIFF_LEN - 1));
+		for (size_t k = 0; k < RUMORD_RPC_SNIFF_LEN; k++)
+			EXPECT_TRUE(rumord_rpc_may_be(frame, k));
 	}
 	/* Our magic with another version is still ours, to be refused. */
 	frame[6] = 9;

@@ -12,10 +12,6 @@
 set -u
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$REPO/build}
-case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
-RUMORD=$BUILD/rumord
-RUMORCTL=$BUILD/rumorctl
 TMP=$(mktemp -d /tmp/rumor-test-rumord.XXXXXX)
 SOCK=$TMP/rumord.sock
 STATE=$TMP/state

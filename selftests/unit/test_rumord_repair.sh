@@ -16,10 +16,6 @@
 set -u
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$REPO/build}
-case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
-RUMORD=$BUILD/rumord
-RUMORCTL=$BUILD/rumorctl
 TMP=$(mktemp -d /tmp/rumor-test-repair.XXXXXX)
 # Ports of our own, from this shell's pid, away from test_rumord.sh's.
 BASE=$((40000 + $$ % 15000))

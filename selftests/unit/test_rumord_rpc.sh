@@ -17,10 +17,6 @@
 set -u
 
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$REPO/build}
-case $BUILD in /*) ;; *) BUILD=$REPO/$BUILD ;; esac
-RUMORD=$BUILD/rumord
-RUMORCTL=$BUILD/rumorctl
 TMP=$(mktemp -d /tmp/rumor-test-rpc.XXXXXX)
 # A port of our own, from this shell's pid, away from the other tests'.
 PORT=$((20000 + $$ % 15000))

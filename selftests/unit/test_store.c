@@ -10,13 +10,13 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../lib/ktap.h"
+#include "../lib/scratch.h"
 #include "hlc.h"
 #include "memreplica.h"
 #include "store.h"
@@ -29,20 +29,6 @@ static uint64_t fake_wall = WALL0;
 static uint64_t wall(void)
 {
 	return fake_wall;
-}
-
-static int rm_cb(const char *path, const struct stat *st, int flag,
-		 struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 struct fx {

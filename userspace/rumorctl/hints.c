@@ -7,7 +7,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../rumord/client.h"
 #include "rumorctl.h"
@@ -119,12 +118,10 @@ int cmd_hints(int argc, char **argv)
 	struct hints h = { 0 };
 	struct rumord_client_msg m;
 	struct rumord_conn c;
-	struct timespec ts;
 	int rc;
 
 	json_init(&h.j, stdout);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	h.now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	h.now = rumord_conn_wall_ms();
 	rc = rumord_conn_query(&c, argc, argv, RUMORD_OP_HINTS);
 	while (!rc) {
 		rc = rumord_conn_recv(&c, &m, RUMORD_OP_HINT_TARGET,

@@ -436,15 +436,11 @@ static int kv_options(struct kv *kv, const char *want, int *argc, char **argv)
 
 int cmd_kv(int argc, char **argv)
 {
-	const char *path = getenv("RUMORD_SOCKET");
 	struct kv kv;
 	size_t i;
 	int a = 1, rc;
+	const char *path = rumord_conn_path(argc, argv, &a);
 
-	if (a + 1 < argc && !strcmp(argv[a], "socket")) {
-		path = argv[a + 1];
-		a += 2;
-	}
 	if (a >= argc)
 		return rumorctl_usage("kv: expected put, get, del, where or list: " KV_USAGE);
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -359,16 +358,11 @@ static const struct {
 
 int cmd_repair(int argc, char **argv)
 {
-	const char *path = getenv("RUMORD_SOCKET");
 	struct repair r;
-	struct timespec ts;
 	size_t i;
 	int a = 1, rc;
+	const char *path = rumord_conn_path(argc, argv, &a);
 
-	if (a + 1 < argc && !strcmp(argv[a], "socket")) {
-		path = argv[a + 1];
-		a += 2;
-	}
 	if (a >= argc)
 		return rumorctl_usage("repair: expected status or now: " REPAIR_USAGE);
 	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
@@ -380,8 +374,7 @@ int cmd_repair(int argc, char **argv)
 	rc = rumord_conn_init(&r.c, "repair", argv[a], path);
 	if (rc)
 		return rc;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	r.now = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	r.now = rumord_conn_wall_ms();
 	json_init(&r.j, stdout);
 	rc = verbs[i].run(&r, argc - a - 1, argv + a + 1);
 	fflush(stdout);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -127,18 +128,33 @@ int rumord_conn_recv(struct rumord_conn *c, struct rumord_client_msg *m,
 }
 
 /* A request with no body (rumorctl CMD [socket PATH]): connect and send it. */
+const char *rumord_conn_path(int argc, char **argv, int *a)
+{
+	if (*a + 1 < argc && !strcmp(argv[*a], "socket")) {
+		*a += 2;
+		return argv[*a - 1];
+	}
+	return getenv("RUMORD_SOCKET");
+}
+
+uint64_t rumord_conn_wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 int rumord_conn_query(struct rumord_conn *c, int argc, char **argv, uint8_t op)
 {
 	struct rumord_client_msg req = { .op = op };
-	const char *path = getenv("RUMORD_SOCKET");
-	int rc;
+	int a = 1, rc;
+	const char *path = rumord_conn_path(argc, argv, &a);
 
 	/* Safe to close whatever happens below. */
 	c->fd = -1;
 	c->buf = NULL;
-	if (argc == 3 && !strcmp(argv[1], "socket"))
-		path = argv[2];
-	else if (argc != 1)
+	if (a != argc)
 		return rumorctl_usage("%s: expected no argument, or socket PATH",
 				      argv[0]);
 	rc = rumord_conn_init(c, argv[0], "request", path);

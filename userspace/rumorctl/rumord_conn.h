@@ -15,6 +15,14 @@ struct rumord_conn {
 	uint8_t *buf;		/* one frame, request or reply */
 };
 
+/*
+ * The socket a command names: argv[*a] "socket" PATH (then *a moves past
+ * them), or $RUMORD_SOCKET; NULL when neither says.
+ */
+const char *rumord_conn_path(int argc, char **argv, int *a);
+/* Wall-clock Unix milliseconds, to tell the ages of rumord's "_at" times. */
+uint64_t rumord_conn_wall_ms(void);
+
 /* @path NULL or empty: rumord's default socket for this namespace. */
 int rumord_conn_init(struct rumord_conn *c, const char *cmd, const char *verb,
 		     const char *path);

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 
@@ -27,6 +26,7 @@
 #include "genl.h"
 #include "handoff.h"
 #include "log.h"
+#include "mdb.h"
 #include "rumord.h"
 
 /* Our addresses are looked up again this often: they may change. */
@@ -44,18 +44,10 @@ struct rumord_cluster {
 	uint64_t heartbeat_at;		/* the next one */
 	uint64_t tick_at;		/* the table's next deadline; 0: none */
 	uint64_t addrs_at;		/* when to look our addresses up again */
-	uint64_t sent, send_failed;
+	uint64_t sent;			/* heartbeats */
 	uint64_t started_ms;
 	struct rumord_ring_member *scratch;	/* for rebuilds */
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void addr_from_sa(const struct sockaddr *sa, uint8_t out[16])
 {
@@ -145,7 +137,6 @@ static void send_heartbeat(struct rumord_cluster *c, bool leaving)
 		c->sent++;
 		return;
 	}
-	c->send_failed++;
 	if (rumord_ratelimit(&rl, &held))
 		rumord_warn("cannot send the membership heartbeat: %s (%llu more "
 			    "held back)", strerror(-rc), (unsigned long long)held);
@@ -359,7 +350,7 @@ int rumord_cluster_open(struct rumord *d, const struct rumord_cluster_opts *o)
 	c->hb.node = d->node_id;
 	c->hb.port = o->port;
 	/* A new incarnation at every start: it outranks our previous life. */
-	c->hb.incarnation = wall_ms();
+	c->hb.incarnation = rumord_realtime_ms();
 	c->ring_stale = true;
 	d->cluster = c;
 	if (o->naddr) {

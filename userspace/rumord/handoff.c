@@ -15,13 +15,13 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cluster.h"
 #include "handoff.h"
 #include "hints.h"
 #include "log.h"
+#include "mdb.h"
 #include "rpc.h"
 #include "rumord.h"
 
@@ -57,14 +57,6 @@ struct rumord_handoff {
 	uint64_t replay_failed;
 	struct rumord_ratelimit rl;
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Wake at @at, or sooner if due sooner already. */
 static void arm(struct rumord_handoff *h, uint64_t at)
@@ -175,7 +167,7 @@ static int send_hint(const struct rumord_hint *hint, void *arg)
 		return 1;
 	it->r = r;
 	rc = rumord_rpc_call(r->h->d, r->target, &r->addr, &m, r->h->o.timeout_ms,
-			     on_ack, it, NULL);
+			     on_ack, it);
 	if (rc) {
 		sc->err = rc;
 		return rc;
@@ -301,7 +293,7 @@ static void timer_event(struct rumord *d, struct rumord_watch *w,
 	}
 	if (now >= h->expire_at) {
 		h->expire_at = now + expire_every(h);
-		n = rumord_hints_expire(h->hints, wall_ms());
+		n = rumord_hints_expire(h->hints, rumord_realtime_ms());
 		if (n > 0)
 			rumord_info("%ld hints expired (older than %llu s): left "
 				    "to anti-entropy", n,

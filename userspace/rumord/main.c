@@ -572,19 +572,6 @@ static void sniff_arm(void)
 	rumord_timer_set(&sniff_timer, at);
 }
 
-/*
- * Whether the first @n bytes (fewer than RUMORD_RPC_SNIFF_LEN) may still
- * begin an RPC frame: if not, a session takes them at once, and refuses
- * them at once if they are garbage.
- */
-static bool could_be_rpc(const uint8_t *head, size_t n)
-{
-	if (n >= 4 && head[0] + (head[1] << 8) + ((uint32_t)head[2] << 16) +
-		      ((uint32_t)head[3] << 24) < RUMORD_RPC_HLEN - 4)
-		return false;
-	return n < 5 || head[4] == (RUMORD_RPC_MAGIC & 0xff);
-}
-
 static void sniff_drop(struct rumord *d, size_t i)
 {
 	rumord_watch_del(d, &sniffs[i]->w);
@@ -607,7 +594,8 @@ static void sniff_event(struct rumord *d, struct rumord_watch *w,
 	n = recv(fd, head, sizeof(head), MSG_PEEK | MSG_DONTWAIT);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n > 0 && (size_t)n < sizeof(head) && could_be_rpc(head, (size_t)n) &&
+	/* Bytes that cannot begin an RPC go to a session, to be judged there. */
+	if (n > 0 && (size_t)n < sizeof(head) && rumord_rpc_may_be(head, (size_t)n) &&
 	    !(events & (EPOLLHUP | EPOLLRDHUP)))
 		return;	/* the rest comes with the next edge */
 	rumord_watch_del(d, w);

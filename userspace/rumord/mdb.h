@@ -33,7 +33,7 @@ struct rumord_mdb_db {
 /* An LMDB return code as 0 or -errno. */
 int rumord_mdb_err(int rc);
 
-/* CLOCK_REALTIME in milliseconds: the stores' default wall clock. */
+/* CLOCK_REALTIME in milliseconds: the stores' default wall clock, the daemon's. */
 uint64_t rumord_realtime_ms(void);
 
 /*

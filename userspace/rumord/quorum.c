@@ -64,7 +64,6 @@ struct target {
 	bool repair;		/* a read repair write */
 	bool resolved_read;	/* reads: its answer is in */
 	enum tstate state;
-	uint64_t call;
 	bool has;		/* reads: it holds the key (a tombstone too) */
 	struct rumord_version ver;
 	struct rumord_hash digest;
@@ -87,7 +86,7 @@ struct qop {
 	bool has_newest;
 	struct target t[MAX_TARGETS];
 	size_t nt;
-	unsigned int acked, answers;
+	unsigned int acked;
 	struct rumord_client_quorum q;
 	uint64_t start_us;
 	rumord_quorum_done_fn fn;
@@ -233,7 +232,7 @@ static int call(struct target *t, const struct rumord_rpc_msg *m)
 	struct rumord *d = t->op->d;
 
 	return rumord_rpc_call(d, t->node, &t->addr, m, d->quorum->o.timeout_ms,
-			       on_reply, t, &t->call);
+			       on_reply, t);
 }
 
 /* ---- writes ---- */
@@ -486,7 +485,6 @@ static void read_local(struct target *t)
 		read_record(t, NULL, NULL);
 	t->state = T_OK;
 	t->resolved_read = true;
-	op->answers++;
 }
 
 static void read_send(struct target *t)
@@ -532,7 +530,6 @@ static void fetch_newest(struct qop *op)
 		t->fetch = true;
 		if (t->self) {
 			read_local(t);
-			op->answers--;
 			if (op->has_value)
 				return;
 			continue;
@@ -636,8 +633,6 @@ static void read_reply(struct target *t, int status,
 	if (!status && r->op == RUMORD_RPC_READ_REPLY &&
 	    (!r->status || r->status == -ENOENT)) {
 		t->state = T_OK;
-		if (!t->resolved_read)
-			op->answers++;
 		t->resolved_read = true;
 		read_record(t, r->status ? NULL : &r->rec, &r->digest);
 		return;
@@ -704,7 +699,6 @@ static void on_reply(struct rumord *d, void *arg, int status,
 	struct qop *op = t->op;
 
 	(void)d;
-	t->call = 0;
 	if (op->phase == P_WRITE) {
 		write_reply(t, status, reply);
 		write_check(op);

@@ -36,7 +36,7 @@ $(BUILD)/selftests/unit/test_ring: selftests/unit/test_ring.c \
 $(BUILD)/selftests/unit/test_hints: selftests/unit/test_hints.c \
 		$(addprefix $(RUMORD_QUORUM_DIR)/,hints.c mdb.c version.c) \
 		$(addprefix $(RUMORD_QUORUM_DIR)/,hints.h mdb.h ring.h version.h le.h) \
-		selftests/lib/ktap.h
+		selftests/lib/ktap.h selftests/lib/scratch.h
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -I$(RUMORD_QUORUM_DIR) -o $@ $< \
 		$(addprefix $(RUMORD_QUORUM_DIR)/,hints.c mdb.c version.c) \

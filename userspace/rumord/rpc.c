@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
@@ -58,6 +57,7 @@ struct rumord_rpc {
 	struct conn *out[RUMORD_RPC_MAX_OUT];
 	struct call calls[RUMORD_RPC_MAX_CALLS];
 	uint64_t next_id;
+	uint64_t timer_at;		/* when the timer fires */
 	struct rumord_rpc_stats st;
 	struct rumord_ratelimit rl;
 };
@@ -273,7 +273,7 @@ static int on_frame(struct rumord_rpc *rpc, struct conn *c,
 		return m->status ? m->status : -EPROTO;
 	k = call_find(rpc, m->id);
 	if (!k || k->c != c)
-		return 0;	/* timed out or cancelled meanwhile */
+		return 0;	/* timed out meanwhile */
 	rpc->st.replies++;
 	if (m->op == RUMORD_RPC_ERROR)
 		call_end(rpc, k, m->status ? m->status : -EIO, NULL);
@@ -456,6 +456,7 @@ static struct conn *conn_to(struct rumord_rpc *rpc, uint64_t node,
 
 /* ---- deadlines ---- */
 
+/* The timer at the earliest deadline, or the next sweep (a full scan). */
 static void arm(struct rumord_rpc *rpc)
 {
 	uint64_t at = rumord_now_ms() + SWEEP_MS;
@@ -463,6 +464,7 @@ static void arm(struct rumord_rpc *rpc)
 	for (size_t i = 0; i < RUMORD_RPC_MAX_CALLS; i++)
 		if (rpc->calls[i].id && rpc->calls[i].deadline < at)
 			at = rpc->calls[i].deadline;
+	rpc->timer_at = at;
 	rumord_timer_set(&rpc->timer, at);
 }
 
@@ -503,7 +505,7 @@ static void timer_event(struct rumord *d, struct rumord_watch *w,
 int rumord_rpc_call(struct rumord *d, uint64_t node,
 		    const struct rumord_node_addr *addr,
 		    const struct rumord_rpc_msg *req, uint64_t timeout_ms,
-		    rumord_rpc_reply_fn fn, void *arg, uint64_t *id)
+		    rumord_rpc_reply_fn fn, void *arg)
 {
 	struct rumord_rpc *rpc = d->rpc;
 	struct rumord_rpc_msg m = *req;
@@ -544,21 +546,12 @@ int rumord_rpc_call(struct rumord *d, uint64_t node,
 	rpc->st.calls++;
 	if (!c->connecting)
 		want_events(c);	/* sent from the loop: no callback in here */
-	if (id)
-		*id = m.id;
-	arm(rpc);
+	/* Calls end no sooner than those before them, mostly: no scan. */
+	if (k->deadline < rpc->timer_at) {
+		rpc->timer_at = k->deadline;
+		rumord_timer_set(&rpc->timer, k->deadline);
+	}
 	return 0;
-}
-
-void rumord_rpc_cancel(struct rumord *d, uint64_t id)
-{
-	struct call *k = d->rpc ? call_find(d->rpc, id) : NULL;
-
-	if (!k)
-		return;
-	if (k->c)
-		k->c->calls--;
-	memset(k, 0, sizeof(*k));
 }
 
 const struct rumord_rpc_stats *rumord_rpc_stats(struct rumord *d)

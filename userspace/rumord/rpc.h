@@ -48,17 +48,14 @@ void rumord_rpc_close(struct rumord *d);
 int rumord_rpc_accept(struct rumord *d, int fd);
 
 /*
- * Send request @req (its id is set here) to @node at @addr. 0 and *@id
- * (for rumord_rpc_cancel): @fn will be called once, never from within
- * this call; or -errno (-ENOSPC, -ENOBUFS: a table or queue is full;
- * -EINVAL), and @fn is never called.
+ * Send request @req (its id is set here) to @node at @addr. 0: @fn will
+ * be called once, never from within this call; or -errno (-ENOSPC,
+ * -ENOBUFS: a table or queue is full; -EINVAL), and @fn is never called.
  */
 int rumord_rpc_call(struct rumord *d, uint64_t node,
 		    const struct rumord_node_addr *addr,
 		    const struct rumord_rpc_msg *req, uint64_t timeout_ms,
-		    rumord_rpc_reply_fn fn, void *arg, uint64_t *id);
-/* Forget call @id: its reply, if it comes, is dropped. */
-void rumord_rpc_cancel(struct rumord *d, uint64_t id);
+		    rumord_rpc_reply_fn fn, void *arg);
 
 const struct rumord_rpc_stats *rumord_rpc_stats(struct rumord *d);
 

@@ -89,6 +89,15 @@ bool rumord_rpc_sniff(const void *buf, size_t len)
 	       rumord_get_le16(p + 4) == RUMORD_RPC_MAGIC;
 }
 
+bool rumord_rpc_may_be(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	if (len >= 4 && rumord_get_le32(p) < RUMORD_RPC_HLEN - 4)
+		return false;
+	return len < 5 || p[4] == (RUMORD_RPC_MAGIC & 0xff);
+}
+
 /* ---- the rules, shared by encode and decode ---- */
 
 static bool version_none(const struct rumord_version *v)

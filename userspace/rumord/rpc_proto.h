@@ -170,6 +170,13 @@ struct rumord_rpc_hdr {
  * with an ERROR.
  */
 bool rumord_rpc_sniff(const void *buf, size_t len);
+/*
+ * Whether @len bytes, fewer than RUMORD_RPC_SNIFF_LEN, may still begin a
+ * frame of this protocol: false once the length field is below a header's
+ * or the magic's first byte is wrong, so that the listener need not wait
+ * for bytes a peer sending garbage may never send.
+ */
+bool rumord_rpc_may_be(const void *buf, size_t len);
 
 /* "WRITE", ...; "?" for an unknown op. */
 const char *rumord_rpc_op_name(uint8_t op);

@@ -31,6 +31,7 @@
 
 #include "genl.h"
 #include "log.h"
+#include "mdb.h"
 #include "rumord.h"
 #include "session.h"
 #include "store.h"
@@ -107,14 +108,6 @@ struct rumord_sessions {
 };
 
 static void pump(struct sess *s);
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t umax(uint64_t a, uint64_t b)
 {
@@ -300,7 +293,7 @@ static void learn_vector(struct rumord_sessions *ss, struct peer *p,
 	rumord_bvv_init(&p->vec);
 	p->has_vec = !rumord_bvv_merge(&p->vec, v);
 	p->vec_ms = rumord_now_ms();
-	p->fig.vector_at = wall_ms();
+	p->fig.vector_at = rumord_realtime_ms();
 	if (grew && p->known)
 		ss->gc_dirty = true;
 }
@@ -341,7 +334,7 @@ static void maybe_gc(struct rumord_sessions *ss)
 	ss->last_gc_ms = now;
 	got = rumord_store_gc(ss->d->store, vecs, n);
 	ss->st.gc_runs++;
-	ss->st.gc_at = wall_ms();
+	ss->st.gc_at = rumord_realtime_ms();
 	if (got < 0)
 		rumord_err("tombstone collection: %s", strerror((int)-got));
 	else if (got)
@@ -425,7 +418,7 @@ static void note(struct sess *s, struct rumord_client_peer *f, int rc,
 	f->flags = (s->initiator ? RUMORD_PF_INITIATOR : 0) |
 		   (st->merkle_used ? RUMORD_PF_WALKED : 0) |
 		   (st->covered ? RUMORD_PF_COVERED : 0);
-	f->last_at = wall_ms();
+	f->last_at = rumord_realtime_ms();
 	f->duration_ms = rumord_now_ms() - s->start_ms;
 	f->keys_sent = st->keys_sent;
 	f->keys_received = st->keys_received;
@@ -740,7 +733,7 @@ static int start_session(struct rumord_sessions *ss, const struct in6_addr *a,
 			snprintf(f->error, sizeof(f->error), "%s", strerror(err));
 			f->flags = RUMORD_PF_INITIATOR;
 			f->method = RUMORD_SYNC_AUTO;
-			f->last_at = wall_ms();
+			f->last_at = rumord_realtime_ms();
 			f->duration_ms = f->keys_sent = f->keys_received = 0;
 			f->keys_applied = f->bytes_sent = f->bytes_received = 0;
 			f->round_trips = 0;
